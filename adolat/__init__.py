@@ -1,0 +1,1 @@
+"""Adolat: human-rights follow-up shared by a state and its civil society."""

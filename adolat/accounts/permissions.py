@@ -1,0 +1,20 @@
+"""Who may do what, by role. Each sensitive noun has its own gate in its app; these are the
+role checks they share."""
+
+from .models import Role
+
+STATE_EDITORS = (Role.ADMINISTRATOR, Role.COORDINATOR)
+
+
+def is_member(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and (user.is_superuser or user.roles()))
+
+
+def can_see_unpublished_recommendations(user) -> bool:
+    """Coordinators prepare recommendations before they are published; administrators too."""
+    return bool(user and user.is_authenticated and user.has_role(*STATE_EDITORS))
+
+
+def can_edit_translations(user) -> bool:
+    """Used by django-rosetta: administrators correct UI translations in the running app."""
+    return bool(user and user.is_authenticated and user.has_role(Role.ADMINISTRATOR))

@@ -1,0 +1,64 @@
+"""History and audit are one mechanism: every write path records its changes here."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEntry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple | set):
+        return sorted(_jsonable(v) for v in value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields whose value differs, as {field: [before, after]}."""
+    out = {}
+    for key in sorted(set(before) | set(after)):
+        b, a = _jsonable(before.get(key)), _jsonable(after.get(key))
+        if b != a:
+            out[key] = [b, a]
+    return out
+
+
+def entry(
+    *,
+    instance: models.Model,
+    action: str,
+    by=None,
+    source: str,
+    changes: dict | None = None,
+    summary: str = "",
+) -> AuditEntry:
+    return AuditEntry(
+        actor=by if getattr(by, "pk", None) else None,
+        source=source,
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        summary=summary[:255],
+        changes=changes or {},
+    )
+
+
+def record(**kwargs) -> AuditEntry:
+    e = entry(**kwargs)
+    e.save()
+    return e
+
+
+def record_many(entries: Iterable[AuditEntry]) -> None:
+    AuditEntry.objects.bulk_create(list(entries), batch_size=500)
+
+
+def history(instance: models.Model):
+    return AuditEntry.objects.filter(
+        object_type=instance._meta.label_lower, object_id=str(instance.pk)
+    ).select_related("actor")

@@ -1,0 +1,37 @@
+"""Text folding shared by the search index and search queries.
+
+Tajik is often typed on Russian keyboards, so ҳ қ ҷ ғ ӣ ӯ are folded onto х к ч г и у (and ё onto е)
+on both sides: a query with either spelling finds either. Case and accents are folded too.
+"""
+
+import re
+import unicodedata
+
+_FOLD = str.maketrans(
+    {
+        "ҳ": "х",
+        "қ": "к",
+        "ҷ": "ч",
+        "ғ": "г",
+        "ӣ": "и",
+        "ӯ": "у",
+        "ё": "е",
+        "ә": "а",
+        "ӏ": "",
+    }
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents (keeping Cyrillic letters whole) and fold Tajik letters."""
+    text = (text or "").lower().translate(_FOLD)
+    # NFD then drop combining marks: é → e. Cyrillic й would lose its breve, so protect it.
+    text = text.replace("й", "\x00")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", text).replace("\x00", "й")
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order, as the search index stores them."""
+    return _WORD.findall(fold(text))

@@ -1,0 +1,80 @@
+# ruff: noqa: S608, S611 — table names are module constants; user input is only ever a bound parameter.
+"""Full-text search in the database itself.
+
+`Recommendation.search_document` holds the folded text (see adolat.lib.text). SQLite indexes it with
+an FTS5 table kept in step by triggers; PostgreSQL with a GIN index on its 'simple' tsvector. Both
+take every query word as a prefix, all words required.
+"""
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from adolat.lib.text import words
+
+FTS_TABLE = "recommendations_recommendation_fts"
+TABLE = "recommendations_recommendation"
+PG_INDEX = "rec_search_document_gin"
+
+SQLITE_SETUP = [
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        search_document, content='{TABLE}', content_rowid='id',
+        tokenize="unicode61 remove_diacritics 2", prefix='2 3')""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON {TABLE} BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, search_document) VALUES (new.id, new.search_document);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON {TABLE} BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_document)
+        VALUES ('delete', old.id, old.search_document);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_document ON {TABLE} BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_document)
+        VALUES ('delete', old.id, old.search_document);
+        INSERT INTO {FTS_TABLE}(rowid, search_document) VALUES (new.id, new.search_document);
+    END""",
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+]
+SQLITE_TEARDOWN = [
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
+PG_SETUP = [
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON {TABLE} "
+    f"USING gin (to_tsvector('simple'::regconfig, search_document))"
+]
+PG_TEARDOWN = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
+
+
+def install(schema_editor, reverse: bool = False) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        statements = SQLITE_TEARDOWN if reverse else SQLITE_SETUP
+    elif vendor == "postgresql":
+        statements = PG_TEARDOWN if reverse else PG_SETUP
+    else:
+        return
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def query_words(query: str) -> list[str]:
+    # At most 12 words: a longer query is more likely a pasted paragraph than a search.
+    return words(query)[:12]
+
+
+def matching_ids(query: str) -> RawSQL | None:
+    """A subquery of the ids of recommendations matching every word of `query` (as prefixes);
+    None when the query has no words."""
+    terms = query_words(query)
+    if not terms:
+        return None
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{t}:*" for t in terms)
+        return RawSQL(
+            f"SELECT id FROM {TABLE} WHERE to_tsvector('simple'::regconfig, search_document) "
+            "@@ to_tsquery('simple'::regconfig, %s)",
+            [tsquery],
+        )
+    match = " AND ".join(f'"{t}"*' for t in terms)
+    return RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])

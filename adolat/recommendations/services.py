@@ -1,0 +1,169 @@
+"""Writes for recommendations. Pages, the API, importers and commands all come through here, so
+validation, the search index and the history are the same whatever path made a change."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from adolat.lib import audit
+
+from .models import AffectedGroup, Country, Recommendation, SdgGoal, SdgTarget, Theme
+
+# Plain fields a caller may set, and the many-to-many ones (given as lists of objects).
+SCALAR_FIELDS = (
+    "country",
+    "mechanism",
+    "document",
+    "paragraph",
+    "text_tg",
+    "text_ru",
+    "text_en",
+    "original_language",
+    "position",
+    "status",
+    "year",
+    "is_published",
+    "natural_key",
+)
+M2M_FIELDS = ("recommending_states", "themes", "affected_groups", "sdg_goals", "sdg_targets")
+
+
+@dataclass
+class RecommendationData:
+    """Everything a recommendation holds, as importers and forms produce it."""
+
+    country: Country
+    mechanism: object
+    document: object = None
+    paragraph: str = ""
+    text_tg: str = ""
+    text_ru: str = ""
+    text_en: str = ""
+    original_language: str = "en"
+    position: str = "not_applicable"
+    status: str = "not_started"
+    year: int | None = None
+    is_published: bool = False
+    natural_key: str = ""
+    recommending_states: list[Country] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
+    affected_groups: list[AffectedGroup] = field(default_factory=list)
+    sdg_goals: list[SdgGoal] = field(default_factory=list)
+    sdg_targets: list[SdgTarget] = field(default_factory=list)
+
+
+def _with_goals_of_targets(data: RecommendationData) -> list:
+    """A target implies its goal, so the SDG-goal facet counts recommendations tagged by target."""
+    goals = {g.pk: g for g in data.sdg_goals}
+    for target in data.sdg_targets:
+        goals.setdefault(target.goal_id, SdgGoal(number=target.goal_id))
+    return list(goals.values())
+
+
+def _snapshot(rec: Recommendation) -> dict:
+    snap = {
+        name: getattr(rec, f"{name}_id" if name in ("country", "mechanism", "document") else name)
+        for name in SCALAR_FIELDS
+    }
+    if rec.pk:
+        for name in M2M_FIELDS:
+            snap[name] = sorted(getattr(rec, name).values_list("pk", flat=True))
+    return snap
+
+
+def _apply(rec: Recommendation, data: RecommendationData) -> None:
+    for name in SCALAR_FIELDS:
+        setattr(rec, name, getattr(data, name))
+    if data.document is not None and data.year is None:
+        rec.year = data.document.year
+    if not (rec.text_tg.strip() or rec.text_ru.strip() or rec.text_en.strip()):
+        raise ValidationError(
+            {
+                "text_en": ValidationError(
+                    "A recommendation needs its text in at least one language.", code="required"
+                )
+            }
+        )
+
+
+def _set_m2m(rec: Recommendation, data: RecommendationData) -> None:
+    rec.recommending_states.set(data.recommending_states)
+    rec.themes.set(data.themes)
+    rec.affected_groups.set(data.affected_groups)
+    rec.sdg_targets.set(data.sdg_targets)
+    rec.sdg_goals.set(_with_goals_of_targets(data))
+
+
+def _index(rec: Recommendation, data: RecommendationData) -> None:
+    names = []
+    for state in data.recommending_states:
+        names += [state.name_en, state.name_ru, state.name_tg]
+    rec.search_document = rec.build_search_document(names)
+    Recommendation.objects.filter(pk=rec.pk).update(search_document=rec.search_document)
+
+
+@transaction.atomic
+def recommendation_create(*, data: RecommendationData, by=None, source: str) -> Recommendation:
+    """Create a recommendation with its tags; validated, indexed for search and recorded."""
+    rec = Recommendation()
+    _apply(rec, data)
+    rec.full_clean(exclude=["search_document", "natural_key"])
+    rec.save()
+    _set_m2m(rec, data)
+    _index(rec, data)
+    audit.record(
+        instance=rec,
+        action="create",
+        by=by,
+        source=source,
+        changes=audit.diff({}, _snapshot(rec)),
+        summary=rec.reference,
+    )
+    return rec
+
+
+@transaction.atomic
+def recommendation_update(
+    *, recommendation: Recommendation, data: RecommendationData, by=None, source: str
+) -> dict:
+    """Bring a recommendation to `data`. Returns the changes ({field: [before, after]}); an empty
+    result means nothing changed and nothing was written."""
+    rec = recommendation
+    before = _snapshot(rec)
+    _apply(rec, data)
+    after_scalars = {
+        name: getattr(rec, f"{name}_id" if name in ("country", "mechanism", "document") else name)
+        for name in SCALAR_FIELDS
+    }
+    after = {
+        **after_scalars,
+        "recommending_states": sorted(c.pk for c in data.recommending_states),
+        "themes": sorted(t.pk for t in data.themes),
+        "affected_groups": sorted(g.pk for g in data.affected_groups),
+        "sdg_goals": sorted(g.pk for g in _with_goals_of_targets(data)),
+        "sdg_targets": sorted(t.pk for t in data.sdg_targets),
+    }
+    changes = audit.diff(before, after)
+    if not changes:
+        return {}
+    rec.full_clean(exclude=["search_document", "natural_key"])
+    rec.save()
+    _set_m2m(rec, data)
+    _index(rec, data)
+    audit.record(instance=rec, action="update", by=by, source=source, changes=changes, summary=rec.reference)
+    return changes
+
+
+@transaction.atomic
+def recommendation_set_published(*, recommendation: Recommendation, published: bool, by, source: str) -> None:
+    if recommendation.is_published != published:
+        audit.record(
+            instance=recommendation,
+            action="publish" if published else "unpublish",
+            by=by,
+            source=source,
+            changes={"is_published": [recommendation.is_published, published]},
+        )
+        recommendation.is_published = published
+        recommendation.save(update_fields=["is_published", "updated"])
