@@ -1,0 +1,95 @@
+"""Shared test fixtures: named users per role, as the product's people are.
+
+administrator   Executive Office (coordinating body), role administrator
+coordinator     Executive Office, role coordinator
+focal_point     Ministry of Justice, role focal point
+cso_contributor civil-society coalition, role civil-society contributor
+monitor         Ombudsman's office, role monitor
+viewer          UN office, role viewer
+outsider        an account with no membership at all
+"""
+
+import pytest
+
+PASSWORD = "correct horse battery staple 42"  # noqa: S105 — test accounts only
+
+ROLE_USERS = ("administrator", "coordinator", "focal_point", "cso_contributor", "monitor", "viewer")
+
+
+@pytest.fixture
+def orgs(db):
+    from adolat.accounts.models import Organisation
+
+    kinds = Organisation.Kind
+    return {
+        "eop": Organisation.objects.create(
+            kind=kinds.COORDINATING,
+            name_en="Executive Office of the President",
+            name_ru="Исполнительный аппарат Президента",
+            name_tg="Дастгоҳи иҷроияи Президенти Ҷумҳурии Тоҷикистон",
+        ),
+        "justice": Organisation.objects.create(
+            kind=kinds.STATE_BODY,
+            name_en="Ministry of Justice",
+            name_ru="Министерство юстиции",
+            name_tg="Вазорати адлия",
+        ),
+        "cso": Organisation.objects.create(
+            kind=kinds.CSO,
+            name_en="Civil Society Coalition against Torture",
+            name_ru="Коалиция гражданского общества против пыток",
+            name_tg="Эътилофи ҷомеаи шаҳрвандӣ зидди шиканҷа",
+        ),
+        "ombudsman": Organisation.objects.create(
+            kind=kinds.NHRI,
+            name_en="Human Rights Commissioner",
+            name_ru="Уполномоченный по правам человека",
+            name_tg="Ваколатдор оид ба ҳуқуқи инсон",
+        ),
+        "un": Organisation.objects.create(
+            kind=kinds.INTERNATIONAL, name_en="OHCHR Regional Office for Central Asia"
+        ),
+    }
+
+
+@pytest.fixture
+def users(orgs):
+    from adolat.accounts.models import Membership, User
+
+    placement = {
+        "administrator": "eop",
+        "coordinator": "eop",
+        "focal_point": "justice",
+        "cso_contributor": "cso",
+        "monitor": "ombudsman",
+        "viewer": "un",
+    }
+    out = {}
+    for role, org in placement.items():
+        user = User.objects.create_user(
+            f"{role}@example.org", PASSWORD, full_name=role.replace("_", " ").title()
+        )
+        Membership.objects.create(user=user, organisation=orgs[org], role=role)
+        out[role] = user
+    out["outsider"] = User.objects.create_user("outsider@example.org", PASSWORD)
+    return out
+
+
+@pytest.fixture
+def make_recommendation(db):
+    """Create a recommendation through the service, as an importer would."""
+    from adolat.recommendations.models import Country, Mechanism
+    from adolat.recommendations.services import RecommendationData, recommendation_create
+
+    def make(text_en="Ratify the Optional Protocol to the Convention against Torture", **kwargs):
+        country, _ = Country.objects.get_or_create(code="TJ", defaults={"name_en": "Tajikistan"})
+        mechanism = (
+            kwargs.pop("mechanism", None)
+            or Mechanism.objects.get_or_create(
+                code="UPR", defaults={"kind": "upr", "name_en": "Universal Periodic Review"}
+            )[0]
+        )
+        data = RecommendationData(country=country, mechanism=mechanism, text_en=text_en, **kwargs)
+        return recommendation_create(data=data, source="command")
+
+    return make
