@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(BIN)/python -m django compilemessages --ignore='.venv' --ignore='var' -v 0
+	$(BIN)/python -m adolat.lib.compile_translations locale
 	touch $(STAMP)
 
 run: install

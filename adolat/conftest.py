@@ -13,6 +13,21 @@ import pytest
 
 PASSWORD = "correct horse battery staple 42"  # noqa: S105 — test accounts only
 
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render templates without running collectstatic: serve static files from the apps."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    # Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
+    # (adolat/accounts/tests/test_passwords.py checks the production configuration).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 ROLE_USERS = ("administrator", "coordinator", "focal_point", "cso_contributor", "monitor", "viewer")
 
 

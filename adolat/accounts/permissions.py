@@ -18,3 +18,12 @@ def can_see_unpublished_recommendations(user) -> bool:
 def can_edit_translations(user) -> bool:
     """Used by django-rosetta: administrators correct UI translations in the running app."""
     return bool(user and user.is_authenticated and user.has_role(Role.ADMINISTRATOR))
+
+
+def can_use_admin(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_staff or user.has_role(Role.ADMINISTRATOR))
+    )

@@ -27,6 +27,8 @@ SORTS = {
     "status": ("status", "-year", "id"),
 }
 DEFAULT_SORT = "newest"
+YEARS = range(1945, 2200)
+SDG_GOALS = range(1, 18)
 
 
 @dataclass
@@ -99,9 +101,16 @@ def parse_filters(params) -> Filters:
     errors: list[str] = []
 
     def getlist(name: str) -> list[str]:
-        return [v.strip() for v in params.getlist(name) if v and v.strip()]
+        values = [v.strip() for v in params.getlist(name) if v and v.strip()]
+        for v in values:
+            if "\x00" in v:  # no database accepts it in a query; say so instead of failing
+                errors.append(
+                    _("“%(value)s” is not a valid value for the filter “%(filter)s”.")
+                    % {"value": v.replace("\x00", "\\0"), "filter": name}
+                )
+        return [v for v in values if "\x00" not in v]
 
-    f = Filters(q=(params.get("q") or "").strip()[:200])
+    f = Filters(q=(params.get("q") or "").replace("\x00", " ").strip()[:200])
     f.mechanism = getlist("mechanism")
     f.document = _ints("document", getlist("document"), errors)
     f.theme = getlist("theme")
@@ -138,13 +147,14 @@ def parse_filters(params) -> Filters:
         f.group,
         lambda: AffectedGroup.objects.filter(code__in=f.group).values_list("code", flat=True),
     )
-    check("sdg", f.sdg, range(1, 18))
-    check("year", f.year, range(1945, 2200))
-    check(
-        "state",
-        f.state + f.country,
-        lambda: Country.objects.filter(code__in=f.state + f.country).values_list("code", flat=True),
-    )
+    check("sdg", f.sdg, SDG_GOALS)
+    check("year", f.year, YEARS)
+    if f.state or f.country:
+        known_states = set(
+            Country.objects.filter(code__in=f.state + f.country).values_list("code", flat=True)
+        )
+        check("state", f.state, known_states)
+        check("country", f.country, known_states)
     check(
         "document",
         f.document,

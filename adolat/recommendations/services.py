@@ -57,7 +57,7 @@ def _with_goals_of_targets(data: RecommendationData) -> list:
     """A target implies its goal, so the SDG-goal facet counts recommendations tagged by target."""
     goals = {g.pk: g for g in data.sdg_goals}
     for target in data.sdg_targets:
-        goals.setdefault(target.goal_id, SdgGoal(number=target.goal_id))
+        goals.setdefault(target.goal_id, target.goal)
     return list(goals.values())
 
 

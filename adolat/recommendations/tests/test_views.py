@@ -1,0 +1,244 @@
+"""The public registry pages: search, filters with counts, pagination, detail, languages."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from adolat.recommendations.models import Country, Theme
+
+LIST = reverse("recommendations:list")
+
+
+@pytest.fixture
+def corpus(make_recommendation):
+    """A few published recommendations in three languages and one draft."""
+    brazil, _ = Country.objects.get_or_create(
+        code="BR", defaults={"name_en": "Brazil", "name_ru": "Бразилия"}
+    )
+    spain, _ = Country.objects.get_or_create(code="ES", defaults={"name_en": "Spain", "name_ru": "Испания"})
+    torture, _ = Theme.objects.get_or_create(code="torture-test", defaults={"name_en": "Torture (test)"})
+    recs = {
+        "torture": make_recommendation(
+            text_en="Criminalise torture in line with the Convention against Torture",
+            text_ru="Криминализировать пытки в соответствии с Конвенцией против пыток",
+            position="supported",
+            is_published=True,
+            year=2011,
+            recommending_states=[brazil],
+            themes=[torture],
+        ),
+        "tajik": make_recommendation(
+            text_en="",
+            text_tg="Ҳуқуқи инсонро дар ҷойҳои маҳрумият аз озодӣ таъмин кунед",
+            original_language="tg",
+            position="noted",
+            is_published=True,
+            year=2016,
+            recommending_states=[spain],
+        ),
+        "invitation": make_recommendation(
+            text_en="Issue a standing invitation to all special procedures",
+            position="supported",
+            is_published=True,
+            year=2016,
+            recommending_states=[brazil, spain],
+        ),
+        "draft": make_recommendation(text_en="Draft about torture not yet published", is_published=False),
+    }
+    return recs
+
+
+def ids_on_page(response):
+    return {rec.pk for rec in response.context["page"].object_list}
+
+
+@pytest.mark.django_db
+class TestSearch:
+    def test_latin_query_finds_english_text_case_insensitively(self, client, corpus):
+        response = client.get(LIST, {"q": "TORTURE convention"})
+        assert ids_on_page(response) == {corpus["torture"].pk}
+
+    def test_cyrillic_query_finds_russian_text(self, client, corpus):
+        response = client.get(LIST, {"q": "пыток"})
+        assert ids_on_page(response) == {corpus["torture"].pk}
+
+    def test_prefix_of_a_word_matches(self, client, corpus):
+        assert ids_on_page(client.get(LIST, {"q": "invit"})) == {corpus["invitation"].pk}
+
+    @pytest.mark.parametrize("query", ["хукуки", "ҳуқуқи", "ХУКУКИ", "маҳрумият", "махрумият", "озоди"])
+    def test_tajik_letters_and_russian_keyboard_spellings_find_each_other(self, client, corpus, query):
+        assert ids_on_page(client.get(LIST, {"q": query})) == {corpus["tajik"].pk}
+
+    def test_anonymous_search_never_shows_unpublished(self, client, corpus):
+        found = ids_on_page(client.get(LIST, {"q": "torture"}))
+        assert corpus["draft"].pk not in found
+
+    def test_coordinator_search_includes_unpublished(self, client, corpus, users):
+        client.force_login(users["coordinator"])
+        found = ids_on_page(client.get(LIST, {"q": "torture"}))
+        assert corpus["draft"].pk in found
+
+    def test_recommending_state_name_is_searchable_in_russian(self, client, corpus):
+        assert ids_on_page(client.get(LIST, {"q": "испания"})) == {
+            corpus["tajik"].pk,
+            corpus["invitation"].pk,
+        }
+
+    def test_a_query_with_no_match_shows_an_empty_state(self, client, corpus):
+        response = client.get(LIST, {"q": "zzzznotaword"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        assert b"No recommendation matches" in response.content
+
+    def test_punctuation_only_query_lists_everything(self, client, corpus):
+        assert len(ids_on_page(client.get(LIST, {"q": '"*) -:^ ('}))) == 3
+
+
+@pytest.mark.django_db
+class TestFilters:
+    def facet(self, response, name):
+        return {o.value: o.count for f in response.context["facets"] if f.name == name for o in f.options}
+
+    def test_position_filter_and_its_counts(self, client, corpus):
+        response = client.get(LIST, {"position": "supported"})
+        assert ids_on_page(response) == {corpus["torture"].pk, corpus["invitation"].pk}
+        # A facet is counted without its own filter, so the other choice stays visible.
+        assert self.facet(response, "position") == {"supported": 2, "noted": 1}
+
+    def test_facets_combine_and_values_within_a_facet_are_alternatives(self, client, corpus):
+        response = client.get(LIST, {"state": ["BR", "ES"], "year": "2016"})
+        assert ids_on_page(response) == {corpus["tajik"].pk, corpus["invitation"].pk}
+        response = client.get(LIST, {"state": "BR", "year": "2016"})
+        assert ids_on_page(response) == {corpus["invitation"].pk}
+
+    def test_counts_follow_the_other_filters(self, client, corpus):
+        response = client.get(LIST, {"year": "2011"})
+        assert self.facet(response, "state") == {"BR": 1}
+        assert self.facet(response, "year") == {"2011": 1, "2016": 2}
+
+    def test_theme_filter(self, client, corpus):
+        assert ids_on_page(client.get(LIST, {"theme": "torture-test"})) == {corpus["torture"].pk}
+
+    def test_search_and_filter_together(self, client, corpus):
+        assert ids_on_page(client.get(LIST, {"q": "special", "position": "noted"})) == set()
+
+    def test_unknown_filter_value_is_a_clear_translated_error(self, client, corpus):
+        response = client.get(LIST, {"position": "maybe"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        assert "“maybe” is not a valid value for the filter “position”" in response.content.decode()
+
+    def test_sorting_oldest_first(self, client, corpus):
+        response = client.get(LIST, {"sort": "oldest"})
+        years = [r.year for r in response.context["page"].object_list]
+        assert years == sorted(years)
+
+
+@pytest.mark.django_db
+class TestPagination:
+    def test_pages_and_sizes(self, client, make_recommendation):
+        for i in range(25):
+            make_recommendation(text_en=f"Recommendation number {i}", is_published=True)
+        first = client.get(LIST)
+        assert len(first.context["page"].object_list) == 20
+        assert first.context["page"].paginator.count == 25
+        second = client.get(LIST, {"page": 2})
+        assert len(second.context["page"].object_list) == 5
+        assert ids_on_page(first).isdisjoint(ids_on_page(second))
+        assert len(client.get(LIST, {"size": 50}).context["page"].object_list) == 25
+
+    def test_out_of_range_page_shows_the_last_page(self, client, make_recommendation):
+        make_recommendation(is_published=True)
+        assert client.get(LIST, {"page": 999}).status_code == 200
+
+    def test_query_count_does_not_grow_with_page_size(
+        self, client, make_recommendation, users, django_assert_max_num_queries
+    ):
+        states = [
+            Country.objects.get_or_create(code=c, defaults={"name_en": c})[0] for c in ("BR", "ES", "FR")
+        ]
+        theme, _ = Theme.objects.get_or_create(code="t1", defaults={"name_en": "T1"})
+        for i in range(60):
+            make_recommendation(
+                text_en=f"Text {i}", is_published=True, recommending_states=states, themes=[theme]
+            )
+        client.force_login(users["coordinator"])
+        client.get(LIST)  # warm the session
+        counts = []
+        for size in (20, 100):
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as ctx:
+                assert (
+                    client.get(LIST, {"size": size, "theme": "t1", "position": "not_applicable"}).status_code
+                    == 200
+                )
+            counts.append(len(ctx.captured_queries))
+        assert counts[0] == counts[1]
+        assert counts[0] <= 25
+
+
+@pytest.mark.django_db
+class TestDetail:
+    def test_detail_shows_text_and_facts(self, client, corpus):
+        response = client.get(
+            reverse("recommendations:detail", args=[corpus["torture"].pk]), HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert response.status_code == 200
+        assert "Criminalise torture" in response.content.decode()
+        assert "Brazil" in response.content.decode()
+
+    def test_missing_and_unpublished_give_the_same_404(self, client, corpus):
+        missing = client.get(reverse("recommendations:detail", args=[999999]))
+        hidden = client.get(reverse("recommendations:detail", args=[corpus["draft"].pk]))
+        assert missing.status_code == hidden.status_code == 404
+        assert missing.content == hidden.content
+
+    def test_text_missing_in_the_language_is_shown_in_another_with_a_marker(self, client, corpus):
+        client.cookies["django_language"] = "en"
+        response = client.get(reverse("recommendations:detail", args=[corpus["tajik"].pk]))
+        body = response.content.decode()
+        assert "Ҳуқуқи инсонро" in body
+        assert 'lang="tg"' in body
+        assert response.context["text"].is_fallback
+
+    def test_text_in_the_readers_language_has_no_marker(self, client, corpus):
+        client.cookies["django_language"] = "ru"
+        response = client.get(reverse("recommendations:detail", args=[corpus["torture"].pk]))
+        assert "Криминализировать пытки" in response.content.decode()
+        assert not response.context["text"].is_fallback
+
+    def test_detail_query_count_is_bounded(self, client, corpus, django_assert_max_num_queries):
+        with django_assert_max_num_queries(12):
+            client.get(reverse("recommendations:detail", args=[corpus["invitation"].pk]))
+
+    def test_history_is_shown_to_coordinators_only(self, client, corpus, users):
+        url = reverse("recommendations:detail", args=[corpus["torture"].pk])
+        assert client.get(url).context["history"] is None
+        client.force_login(users["coordinator"])
+        history = client.get(url).context["history"]
+        assert [e.action for e in history] == ["create"]
+
+
+@pytest.mark.django_db
+class TestHtmx:
+    def test_htmx_request_gets_only_the_results_partial(self, client, corpus):
+        full = client.get(LIST, {"q": "torture"})
+        partial = client.get(LIST, {"q": "torture"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="browser")
+        assert b"<html" in full.content
+        assert b"<html" not in partial.content
+        assert b'id="browser"' in partial.content
+        links = re.compile(rb'href="/recommendations/(\d+)/')
+        assert set(links.findall(partial.content)) == set(links.findall(full.content)) != set()
+
+
+@pytest.mark.django_db
+class TestLanguages:
+    def test_switcher_remembers_the_language(self, client, corpus):
+        response = client.post(reverse("set_language"), {"language": "ru", "next": LIST})
+        assert response.status_code == 302
+        assert response.cookies["django_language"].value == "ru"
+        assert client.get(LIST).context["LANGUAGE_CODE"] == "ru"
+
+    def test_default_language_is_tajik(self, client, corpus):
+        assert client.get(LIST).context["LANGUAGE_CODE"] == "tg"

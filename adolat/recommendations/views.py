@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from adolat.accounts.permissions import can_see_unpublished_recommendations
+from adolat.lib import audit
+from adolat.lib.pagination import page_size_from, page_window, paginate
+
+from . import selectors
+from .models import Position, Status
+
+
+@require_GET
+def recommendation_list(request: HttpRequest) -> HttpResponse:
+    """The registry: search, facets with counts, sorting and pagination, all in the query string
+    so a result can be bookmarked and the page works without JavaScript."""
+    errors: list[str] = []
+    try:
+        filters = selectors.parse_filters(request.GET)
+    except selectors.InvalidFilter as exc:
+        errors = exc.errors
+        filters = selectors.Filters(q=(request.GET.get("q") or "").strip()[:200])
+    size = page_size_from(request.GET)
+    qs = selectors.recommendation_list(user=request.user, filters=filters)
+    page = paginate(qs, request.GET, per_page=size)
+    query = filters.as_query()
+    if size != page_size_from({}):
+        query.append(("size", str(size)))
+    context = {
+        "filters": filters,
+        "facets": selectors.recommendation_facets(user=request.user, filters=filters),
+        "page": page,
+        "page_links": page_window(page),
+        "query_string": urlencode(query),
+        "sorts": [
+            ("newest", _sort_label("newest")),
+            ("oldest", _sort_label("oldest")),
+            ("position", _sort_label("position")),
+            ("status", _sort_label("status")),
+        ],
+        "page_sizes": settings.ADOLAT_PAGE_SIZES,
+        "size": size,
+        "filter_errors": errors,
+        "can_see_unpublished": can_see_unpublished_recommendations(request.user),
+    }
+    if errors:
+        for message in errors:
+            messages.error(request, message)
+    template = "recommendations/list.html"
+    if request.htmx and request.htmx.target == "browser":
+        template += "#browser"
+    return render(request, template, context, status=400 if errors else 200)
+
+
+def _sort_label(key: str) -> str:
+    return {
+        "newest": _("Newest first"),
+        "oldest": _("Oldest first"),
+        "position": _("By position"),
+        "status": _("By status"),
+    }[key]
+
+
+@require_GET
+def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    rec = selectors.get_recommendation_for_user(request.user, pk)
+    texts = []
+    for code, label in (("tg", "Тоҷикӣ"), ("ru", "Русский"), ("en", "English")):
+        value = getattr(rec, f"text_{code}")
+        if value.strip():
+            texts.append(
+                {"code": code, "label": label, "text": value, "original": code == rec.original_language}
+            )
+    show_history = can_see_unpublished_recommendations(request.user)
+    back = request.GET.get("back", "")
+    if not back.startswith(reverse("recommendations:list")):
+        back = reverse("recommendations:list")
+    return render(
+        request,
+        "recommendations/detail.html",
+        {
+            "rec": rec,
+            "text": rec.text,
+            "texts": texts,
+            "history": list(audit.history(rec)[:50]) if show_history else None,
+            "back": back,
+            "Position": Position,
+            "Status": Status,
+        },
+    )
