@@ -32,6 +32,45 @@ def user_create(
 
 
 @transaction.atomic
+def organisation_create(
+    *,
+    kind: str,
+    name_en: str = "",
+    name_ru: str = "",
+    name_tg: str = "",
+    acronym: str = "",
+    parent=None,
+    by=None,
+    source: str,
+) -> Organisation:
+    """Create an organisation; it needs a name in at least one language."""
+    org = Organisation(
+        kind=kind, name_en=name_en, name_ru=name_ru, name_tg=name_tg, acronym=acronym, parent=parent
+    )
+    org.full_clean()
+    org.save()
+    audit.record(
+        instance=org,
+        action="create",
+        by=by,
+        source=source,
+        changes=audit.diff(
+            {},
+            {
+                "kind": kind,
+                "name_en": name_en,
+                "name_ru": name_ru,
+                "name_tg": name_tg,
+                "acronym": acronym,
+                "parent": parent,
+            },
+        ),
+        summary=name_en or name_ru or name_tg,
+    )
+    return org
+
+
+@transaction.atomic
 def membership_grant(
     *, user: User, organisation: Organisation, role: str, by=None, source: str
 ) -> Membership:

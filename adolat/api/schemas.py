@@ -15,8 +15,8 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
-from adolat.recommendations.models import Language, Mechanism, Position, Status
 from adolat.recommendations import selectors
+from adolat.recommendations.models import Language, Mechanism, Position, Status
 from adolat.recommendations.selectors import DEFAULT_SORT, SORTS
 
 

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from adolat.lib import audit
 
-from .models import AffectedGroup, Country, Recommendation, SdgGoal, SdgTarget, Theme
+from .models import AffectedGroup, Country, Recommendation, SdgGoal, SdgTarget, SourceDocument, Theme
 
 # Plain fields a caller may set, and the many-to-many ones (given as lists of objects).
 SCALAR_FIELDS = (
@@ -81,7 +82,7 @@ def _apply(rec: Recommendation, data: RecommendationData) -> None:
         raise ValidationError(
             {
                 "text_en": ValidationError(
-                    "A recommendation needs its text in at least one language.", code="required"
+                    _("A recommendation needs its text in at least one language."), code="required"
                 )
             }
         )
@@ -101,6 +102,23 @@ def _index(rec: Recommendation, data: RecommendationData) -> None:
         names += [state.name_en, state.name_ru, state.name_tg]
     rec.search_document = rec.build_search_document(names)
     Recommendation.objects.filter(pk=rec.pk).update(search_document=rec.search_document)
+
+
+@transaction.atomic
+def source_document_create(*, document: SourceDocument, by=None, source: str) -> SourceDocument:
+    """Validate, save and record a new source document."""
+    document.full_clean()
+    document.save()
+    fields = ("mechanism_id", "country_id", "symbol", "session", "cycle", "year", "date", "title_en")
+    audit.record(
+        instance=document,
+        action="create",
+        by=by,
+        source=source,
+        changes=audit.diff({}, {f.removesuffix("_id"): getattr(document, f) for f in fields}),
+        summary=document.symbol or document.title_en,
+    )
+    return document
 
 
 @transaction.atomic
