@@ -9,7 +9,21 @@ viewer          UN office, role viewer
 outsider        an account with no membership at all
 """
 
+import os
+from pathlib import Path
+
 import pytest
+
+# Real public data for tests (../shared/data beside the repository; see its README). It is not
+# shipped with the product. Tests that need it skip where it is absent, except in CI, where a
+# missing folder must fail rather than silently test less.
+SHARED_DATA = Path(
+    os.environ.get("ADOLAT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+needs_shared_data = pytest.mark.skipif(
+    not SHARED_DATA.is_dir() and not os.environ.get("CI"),
+    reason=f"the shared sample data folder {SHARED_DATA} is absent (it sits next to the repository)",
+)
 
 PASSWORD = "correct horse battery staple 42"  # noqa: S105 — test accounts only
 
@@ -26,6 +40,24 @@ def _plain_static_storage(settings):
     # Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
     # (adolat/accounts/tests/test_passwords.py checks the production configuration).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client():
+    """Django's test client reading English, so assertions can quote the English UI; tests about
+    languages set the language cookie or use a client of their own."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    from django.test import Client
+
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.force_login(admin_user)
+    return c
 
 
 ROLE_USERS = ("administrator", "coordinator", "focal_point", "cso_contributor", "monitor", "viewer")

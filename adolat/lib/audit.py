@@ -3,7 +3,9 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
 
@@ -62,3 +64,27 @@ def history(instance: models.Model):
     return AuditEntry.objects.filter(
         object_type=instance._meta.label_lower, object_id=str(instance.pk)
     ).select_related("actor")
+
+
+ACTION_LABELS = {
+    "create": _("created"),
+    "update": _("changed"),
+    "delete": _("deleted"),
+    "publish": _("published"),
+    "unpublish": _("withdrawn from publication"),
+    "revoke": _("revoked"),
+}
+
+
+def describe(entries, model: type[models.Model]) -> list[dict]:
+    """History rows for a page: the action and the changed fields by their translated names."""
+    rows = []
+    for e in entries:
+        names = []
+        for field in e.changes or {}:
+            try:
+                names.append(str(model._meta.get_field(field).verbose_name))
+            except FieldDoesNotExist:
+                names.append(field)
+        rows.append({"entry": e, "action": ACTION_LABELS.get(e.action, e.action), "fields": names})
+    return rows

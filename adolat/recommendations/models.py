@@ -46,7 +46,9 @@ class Mechanism(LocalizedNameMixin, models.Model):
         ordering = ["sort_order", "code"]
 
 
-class Theme(LocalizedNameMixin, models.Model):
+class VocabularyTerm(LocalizedNameMixin, models.Model):
+    """A term of a controlled vocabulary with a stable code and a name in each language."""
+
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name_tg = models.CharField(_("name (Tajik)"), max_length=255, blank=True)
     name_ru = models.CharField(_("name (Russian)"), max_length=255, blank=True)
@@ -54,22 +56,20 @@ class Theme(LocalizedNameMixin, models.Model):
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
+        abstract = True
+        ordering = ["sort_order", "name_en"]
+
+
+class Theme(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
         verbose_name = _("theme")
         verbose_name_plural = _("themes")
-        ordering = ["sort_order", "name_en"]
 
 
-class AffectedGroup(LocalizedNameMixin, models.Model):
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    name_tg = models.CharField(_("name (Tajik)"), max_length=255, blank=True)
-    name_ru = models.CharField(_("name (Russian)"), max_length=255, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=255)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
-
-    class Meta:
+class AffectedGroup(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
         verbose_name = _("affected group")
         verbose_name_plural = _("affected groups")
-        ordering = ["sort_order", "name_en"]
 
 
 class SdgGoal(models.Model):

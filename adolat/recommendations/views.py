@@ -12,7 +12,7 @@ from adolat.lib import audit
 from adolat.lib.pagination import page_size_from, page_window, paginate
 
 from . import selectors
-from .models import Position, Status
+from .models import Position, Recommendation, Status
 
 
 @require_GET
@@ -87,7 +87,7 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rec": rec,
             "text": rec.text,
             "texts": texts,
-            "history": list(audit.history(rec)[:50]) if show_history else None,
+            "history": audit.describe(audit.history(rec)[:50], Recommendation) if show_history else None,
             "back": back,
             "Position": Position,
             "Status": Status,

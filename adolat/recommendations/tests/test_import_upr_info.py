@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adolat.conftest import SHARED_DATA, needs_shared_data
 from adolat.lib import audit
 from adolat.lib.models import AuditEntry
 from adolat.recommendations.importers import ImportSummary, import_upr_info
@@ -21,13 +22,10 @@ from adolat.recommendations.models import Recommendation, SourceDocument
 from adolat.recommendations.services import RecommendationData, recommendation_update
 from adolat.recommendations.vocabularies import label_mapping
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+SHARED = SHARED_DATA
 TAJIK_UTF8 = SHARED / "upr-info" / "tajikistan-2011-upr-info-utf8.csv"
 RAW_EXPORT = SHARED / "upr-info" / "upr-info-export-sessions-10-13.csv"
 
-needs_shared_data = pytest.mark.skipif(
-    not SHARED.is_dir(), reason=f"the shared sample data folder {SHARED} is absent (it sits next to the repo)"
-)
 pytestmark = pytest.mark.django_db
 
 

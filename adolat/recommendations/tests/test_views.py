@@ -217,7 +217,7 @@ class TestDetail:
         assert client.get(url).context["history"] is None
         client.force_login(users["coordinator"])
         history = client.get(url).context["history"]
-        assert [e.action for e in history] == ["create"]
+        assert [row["entry"].action for row in history] == ["create"]
 
 
 @pytest.mark.django_db
@@ -240,5 +240,12 @@ class TestLanguages:
         assert response.cookies["django_language"].value == "ru"
         assert client.get(LIST).context["LANGUAGE_CODE"] == "ru"
 
-    def test_default_language_is_tajik(self, client, corpus):
-        assert client.get(LIST).context["LANGUAGE_CODE"] == "tg"
+    def test_default_language_is_tajik(self, corpus):
+        from django.test import Client
+
+        assert Client().get(LIST).context["LANGUAGE_CODE"] == "tg"
+
+    def test_browser_language_is_followed_when_nothing_was_chosen(self, corpus):
+        from django.test import Client
+
+        assert Client(HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9").get(LIST).context["LANGUAGE_CODE"] == "ru"

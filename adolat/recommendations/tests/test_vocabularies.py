@@ -4,14 +4,14 @@ administrators' edits, that every UPR Info issue maps somewhere, and their admin
 import csv
 import io
 import json
-import os
-from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
+from adolat.conftest import SHARED_DATA, needs_shared_data
 from adolat.lib.models import AuditEntry
 from adolat.lib.text import fold
 from adolat.recommendations import vocabularies
@@ -26,10 +26,6 @@ from adolat.recommendations.models import (
     Theme,
 )
 
-# Real data gathered for tests (see ../shared/data/README.md); not shipped with the product.
-SHARED_DATA = Path(
-    os.environ.get("ADOLAT_SHARED_DATA", Path(__file__).resolve().parents[4] / "shared" / "data")
-)
 UPR_INFO_EXPORT = SHARED_DATA / "upr-info" / "upr-info-export-sessions-10-13.csv"
 
 MECHANISM_CODES = {
@@ -198,7 +194,7 @@ def _labels_in_upr_info_export() -> set[str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(not UPR_INFO_EXPORT.exists(), reason="the shared test data is not present")
+@needs_shared_data
 def test_every_issue_of_a_real_upr_info_export_is_mapped():
     labels = _labels_in_upr_info_export()
     assert len(labels) == 54
@@ -300,7 +296,8 @@ def test_load_vocabularies_command_reports_as_json_and_text():
 
     Theme.objects.filter(code="corruption").delete()
     out = io.StringIO()
-    call_command("load-vocabularies", stdout=out)
+    with translation.override("en"):
+        call_command("load-vocabularies", stdout=out)
     assert "themes: 1 created" in out.getvalue()
 
 
