@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from adolat.lib.admin import AuditedAdmin
+
 from .models import ApiToken, Membership, Organisation, User
 
 
@@ -12,7 +14,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "language", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "memberships__role"]
@@ -29,7 +31,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdmin):
     list_display = ["name_en", "name_ru", "name_tg", "acronym", "kind", "parent", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name_en", "name_ru", "name_tg", "acronym"]
@@ -37,7 +39,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ["name", "user", "hint", "created", "last_used", "revoked"]
     list_filter = ["revoked"]
     search_fields = ["name", "user__email"]

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import AuditEntry
 
@@ -13,6 +13,8 @@ from .models import AuditEntry
 def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, models.QuerySet):
+        return sorted(value.values_list("pk", flat=True))
     if isinstance(value, list | tuple | set):
         return sorted(_jsonable(v) for v in value)
     if value is None or isinstance(value, bool | int | float | str):
@@ -67,12 +69,12 @@ def history(instance: models.Model):
 
 
 ACTION_LABELS = {
-    "create": _("created"),
-    "update": _("changed"),
-    "delete": _("deleted"),
-    "publish": _("published"),
-    "unpublish": _("withdrawn from publication"),
-    "revoke": _("revoked"),
+    "create": pgettext_lazy("audit action", "created"),
+    "update": pgettext_lazy("audit action", "changed"),
+    "delete": pgettext_lazy("audit action", "deleted"),
+    "publish": pgettext_lazy("audit action", "published"),
+    "unpublish": pgettext_lazy("audit action", "withdrawn from publication"),
+    "revoke": pgettext_lazy("audit action", "revoked"),
 }
 
 
@@ -81,10 +83,14 @@ def describe(entries, model: type[models.Model]) -> list[dict]:
     rows = []
     for e in entries:
         names = []
-        for field in e.changes or {}:
+        # A creation sets every field; naming them all says nothing.
+        for field in e.changes if e.action != "create" else {}:
             try:
-                names.append(str(model._meta.get_field(field).verbose_name))
+                model_field = model._meta.get_field(field)
             except FieldDoesNotExist:
                 names.append(field)
+                continue
+            if model_field.editable:  # internal bookkeeping (search text, natural key) is not news
+                names.append(str(model_field.verbose_name))
         rows.append({"entry": e, "action": ACTION_LABELS.get(e.action, e.action), "fields": names})
     return rows

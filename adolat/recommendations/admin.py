@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from adolat.lib import audit
+from adolat.lib.admin import AuditedAdmin
 
 from .models import (
     AffectedGroup,
@@ -30,20 +31,20 @@ SHORT_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "col
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(AuditedAdmin):
     list_display = ["code", *NAMES]
     search_fields = ["code", *NAMES, "aliases"]
 
 
 @admin.register(Mechanism)
-class MechanismAdmin(admin.ModelAdmin):
+class MechanismAdmin(AuditedAdmin):
     list_display = ["code", "kind", *NAMES, "sort_order"]
     list_filter = ["kind"]
     list_editable = ["sort_order"]
     search_fields = ["code", *NAMES]
 
 
-class NamedVocabularyAdmin(admin.ModelAdmin):
+class NamedVocabularyAdmin(AuditedAdmin):
     list_display = ["code", *NAMES, "sort_order"]
     list_editable = ["sort_order"]
     search_fields = ["code", *NAMES]
@@ -67,7 +68,7 @@ class SdgTargetInline(admin.TabularInline):
 
 
 @admin.register(SdgGoal)
-class SdgGoalAdmin(admin.ModelAdmin):
+class SdgGoalAdmin(AuditedAdmin):
     list_display = ["number", "short_en", "short_ru", "short_tg"]
     search_fields = ["=number", "title_en", "title_ru", "title_tg", "short_en", "short_ru", "short_tg"]
     inlines = [SdgTargetInline]
@@ -75,7 +76,7 @@ class SdgGoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(SdgTarget)
-class SdgTargetAdmin(admin.ModelAdmin):
+class SdgTargetAdmin(AuditedAdmin):
     list_display = ["code", "goal", "title_en"]
     list_filter = ["goal"]
     list_select_related = ["goal"]
@@ -84,7 +85,7 @@ class SdgTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabelMapping)
-class LabelMappingAdmin(admin.ModelAdmin):
+class LabelMappingAdmin(AuditedAdmin):
     list_display = ["label", "source", "theme", "affected_group"]
     list_filter = ["source"]
     list_select_related = ["theme", "affected_group"]
@@ -93,7 +94,7 @@ class LabelMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SourceDocument)
-class SourceDocumentAdmin(admin.ModelAdmin):
+class SourceDocumentAdmin(AuditedAdmin):
     list_display = ["symbol", "title_en", "mechanism", "country", "year", "session"]
     list_filter = ["mechanism", "year"]
     list_select_related = ["mechanism", "country"]

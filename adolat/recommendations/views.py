@@ -12,7 +12,7 @@ from adolat.lib import audit
 from adolat.lib.pagination import page_size_from, page_window, paginate
 
 from . import selectors
-from .models import Position, Recommendation, Status
+from .models import Language, Position, Recommendation, Status
 
 
 @require_GET
@@ -86,6 +86,7 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "rec": rec,
             "text": rec.text,
+            "text_language_name": dict(Language.choices).get(rec.text.language, rec.text.language),
             "texts": texts,
             "history": audit.describe(audit.history(rec)[:50], Recommendation) if show_history else None,
             "back": back,
