@@ -230,6 +230,13 @@ class Facet:
     label: str
     options: list[FacetOption]
 
+    # Shown unfolded on the page: the facets people reach for first, and any in use.
+    OPEN_BY_DEFAULT = ("mechanism", "theme", "position")
+
+    @property
+    def open(self) -> bool:
+        return self.name in self.OPEN_BY_DEFAULT or any(o.selected for o in self.options)
+
 
 def _vocab_facet(name, label, model, rel, value_attr, base, selected) -> Facet:
     rows = model.objects.annotate(n=Count(rel, filter=Q(**{f"{rel}__in": base.values("pk")}))).filter(
