@@ -23,7 +23,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(RUN_ENV) $(BIN)/adolat migrate --noinput -v 0
 	$(RUN_ENV) $(BIN)/adolat load-demo
-	$(RUN_ENV) $(BIN)/adolat runserver $(HOST)
+	@# The background worker (imports, e-mails) runs beside the web server and stops with it.
+	$(RUN_ENV) $(BIN)/adolat db_worker -v 0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(RUN_ENV) $(BIN)/adolat runserver $(HOST)
 
 test: install
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)

@@ -40,6 +40,8 @@ def _plain_static_storage(settings):
     # Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
     # (adolat/accounts/tests/test_passwords.py checks the production configuration).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run at once, inside the test's transaction.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "adolat.lib",
     "adolat.accounts",
     "adolat.recommendations",
+    "adolat.followup",
     "adolat.api",
     "adolat.lib.admin_site.AdolatAdminConfig",
     "django.contrib.auth",
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
     "template_partials",
     "rosetta",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +209,15 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Background work (django-tasks) -------------------------------------------------------------
+# Long imports and e-mail runs go through Django's tasks framework; the database backend keeps the
+# queue in the same database and `adolat db_worker` runs it (`make run` starts one).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.backend.DatabaseBackend"),
+    }
+}
 
 # --- E-mail -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
