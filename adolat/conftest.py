@@ -29,7 +29,7 @@ PASSWORD = "correct horse battery staple 42"  # noqa: S105 — test accounts onl
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
+def _plain_static_storage(settings, tmp_path_factory):
     """Tests render templates without running collectstatic: serve static files from the apps."""
     settings.STORAGES = {
         **settings.STORAGES,
@@ -40,6 +40,8 @@ def _plain_static_storage(settings):
     # Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
     # (adolat/accounts/tests/test_passwords.py checks the production configuration).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     # Background tasks run at once, inside the test's transaction.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
