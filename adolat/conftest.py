@@ -46,6 +46,26 @@ def _plain_static_storage(settings, tmp_path_factory):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Code run outside a request (services, importers, commands) speaks the active language, which
+    is the instance's default (Tajik) unless something activates another. Tests read English unless
+    they choose a language themselves (translation.override, the language cookie)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _english_for_wider_fixtures():
+    """The same for module- and session-scoped fixtures, set up before any test's own."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def client():
     """Django's test client reading English, so assertions can quote the English UI; tests about

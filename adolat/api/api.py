@@ -342,3 +342,10 @@ def list_sdg_goals(request):
 )
 def list_countries(request):
     return Country.objects.all()
+
+
+# --- Follow-up (adolat/api/followup.py) ---------------------------------------------------------
+
+from .followup import router as followup_router  # noqa: E402 — mounted once `api` exists
+
+api.add_router("", followup_router)

@@ -6,6 +6,16 @@ from adolat.lib.i18n import localized
 from adolat.recommendations.models import Country, Recommendation, SourceDocument
 
 
+class VisibleToQuerySet(models.QuerySet):
+    """`Model.objects.visible_to(user)`: the one scope for lists of a follow-up noun. The rule
+    itself lives in `adolat.followup.permissions.visibility`, beside the gates."""
+
+    def visible_to(self, user):
+        from . import permissions
+
+        return self.filter(permissions.visibility(self.model, user))
+
+
 class Cluster(models.Model):
     """Near-identical recommendations grouped so they are assigned and reported on once.
 
@@ -48,6 +58,8 @@ class Cluster(models.Model):
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = VisibleToQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("cluster")
@@ -137,6 +149,8 @@ class Assignment(models.Model):
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = VisibleToQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assignment")
@@ -304,6 +318,8 @@ class ProgressReport(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = VisibleToQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
@@ -396,6 +412,8 @@ class Assessment(models.Model):
     is_published = models.BooleanField(_("published"), default=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = VisibleToQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("independent assessment")

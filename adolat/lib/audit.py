@@ -75,6 +75,15 @@ ACTION_LABELS = {
     "publish": pgettext_lazy("audit action", "published"),
     "unpublish": pgettext_lazy("audit action", "withdrawn from publication"),
     "revoke": pgettext_lazy("audit action", "revoked"),
+    "submit": pgettext_lazy("audit action", "submitted"),
+    "return": pgettext_lazy("audit action", "returned for revision"),
+    "resubmit": pgettext_lazy("audit action", "resubmitted"),
+    "validate": pgettext_lazy("audit action", "validated"),
+    "supersede": pgettext_lazy("audit action", "superseded"),
+    "confirm": pgettext_lazy("audit action", "confirmed"),
+    "reject": pgettext_lazy("audit action", "rejected"),
+    "deactivate": pgettext_lazy("audit action", "deactivated"),
+    "cancel": pgettext_lazy("audit action", "cancelled"),
 }
 
 

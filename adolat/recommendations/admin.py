@@ -19,6 +19,7 @@ from .models import (
     Country,
     LabelMapping,
     Mechanism,
+    NearMatch,
     Recommendation,
     SdgGoal,
     SdgTarget,
@@ -210,3 +211,65 @@ class RecommendationAdmin(admin.ModelAdmin):
 
     def _record_deletion(self, request, obj: Recommendation) -> None:
         audit.record(instance=obj, action="delete", by=request.user, source="admin", summary=obj.reference)
+
+
+# --- Near matches listed by imports (append-only section) ---------------------------------------
+
+
+@admin.register(NearMatch)
+class NearMatchAdmin(admin.ModelAdmin):
+    """Near matches an import listed: a coordinator compares the two texts and confirms (merge into
+    the stored record) or dismisses, through the actions; nothing is edited by hand."""
+
+    list_display = ["__str__", "state", "imported_text", "stored_text", "score", "found_in", "created"]
+    list_filter = ["state"]
+    list_select_related = ["recommendation", "existing"]
+    search_fields = ["recommendation__text_en", "existing__text_en", "found_in"]
+    readonly_fields = [
+        "recommendation",
+        "existing",
+        "score",
+        "state",
+        "found_in",
+        "created",
+        "decided_by",
+        "decided",
+    ]
+    actions = ["confirm", "dismiss"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("imported text"))
+    def imported_text(self, obj: NearMatch) -> str:
+        return obj.recommendation.text.text if obj.recommendation_id else "—"
+
+    @admin.display(description=_("stored text"))
+    def stored_text(self, obj: NearMatch) -> str:
+        return obj.existing.text.text
+
+    def _decide(self, request, queryset, service, done_message):
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+
+        done = 0
+        for near_match in queryset:
+            try:
+                service(near_match=near_match, by=request.user, source="admin")
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{near_match}: {' '.join(exc.messages)}", messages.WARNING)
+        if done:
+            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Confirm: the same recommendation (merge into the stored one)"))
+    def confirm(self, request, queryset):
+        from .importers.near_matches import near_match_confirm
+
+        self._decide(request, queryset, near_match_confirm, _("Merged: %(n)s."))
+
+    @admin.action(description=_("Dismiss: different recommendations"))
+    def dismiss(self, request, queryset):
+        from .importers.near_matches import near_match_dismiss
+
+        self._decide(request, queryset, near_match_dismiss, _("Dismissed: %(n)s."))

@@ -269,6 +269,13 @@ class Recommendation(models.Model):
     position = models.CharField(
         _("position of the state"), max_length=20, choices=Position.choices, default=Position.NOT_APPLICABLE
     )
+    position_note = models.TextField(
+        _("note on the position"),
+        blank=True,
+        help_text=_(
+            "What the source says beside the position, e.g. the state's view that it is already implemented."
+        ),
+    )
     status = models.CharField(
         _("implementation status"), max_length=24, choices=Status.choices, default=Status.NOT_STARTED
     )
@@ -334,3 +341,124 @@ class Recommendation(models.Model):
 
 def default_country_code() -> str:
     return settings.ADOLAT_DEFAULT_COUNTRY
+
+
+# --- Imports: near matches for a coordinator to confirm -----------------------------------------
+
+
+class NearMatch(models.Model):
+    """A recommendation an import created whose text is close to, but not the same as, a stored
+    one of the same review with the same recommending states. Importers never merge such records
+    themselves: a coordinator confirms (the records are merged into the older one) or dismisses.
+
+    `text_key` is the identity of the imported text (language, normalised text, recommending
+    states); once confirmed, a later import of that text finds the kept record through it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("to be decided")
+        CONFIRMED = "confirmed", _("confirmed: merged")
+        DISMISSED = "dismissed", _("dismissed: different recommendations")
+
+    recommendation = models.ForeignKey(
+        Recommendation,
+        verbose_name=_("imported recommendation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="near_matches",
+    )
+    existing = models.ForeignKey(
+        Recommendation,
+        verbose_name=_("stored recommendation"),
+        on_delete=models.CASCADE,
+        related_name="near_matched_by",
+    )
+    score = models.FloatField(_("similarity (%)"))
+    text_key = models.CharField(max_length=64, editable=False)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.PENDING)
+    found_in = models.CharField(_("found in"), max_length=255, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("near match")
+        verbose_name_plural = _("near matches")
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "existing"],
+                condition=models.Q(recommendation__isnull=False),
+                name="near_match_unique_pair",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "-created"], name="near_match_state_idx"),
+            models.Index(fields=["text_key"], name="near_match_text_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.recommendation_id or '—'} ≈ #{self.existing_id} ({self.score:.0f}%)"
+
+
+# --- Imports through the web ----------------------------------------------------------------------
+
+
+def _import_upload_path(instance, filename: str) -> str:
+    # A generated name: the uploaded file's own name is kept only as data, never as a path.
+    import uuid
+
+    return f"imports/{uuid.uuid4().hex}"
+
+
+class ImportRun(models.Model):
+    """One file uploaded by a coordinator: checked first (a dry run whose summary is shown), then
+    imported on confirmation, in the background, with its progress and its final summary kept as
+    the import history."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("being checked")
+        CHECKED = "checked", _("checked, waiting for confirmation")
+        IMPORTING = "importing", _("being imported")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    filename = models.CharField(_("file"), max_length=255)
+    file = models.FileField(upload_to=_import_upload_path, max_length=255)
+    format = models.CharField(_("format"), max_length=20, blank=True)
+    country = models.ForeignKey(
+        Country, verbose_name=_("state under review"), on_delete=models.PROTECT, related_name="+"
+    )
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.CHECKING)
+    preview = models.JSONField(_("check result"), null=True, blank=True)
+    result = models.JSONField(_("import result"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (self.State.CHECKING, self.State.IMPORTING)

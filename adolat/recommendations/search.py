@@ -58,6 +58,25 @@ def install(schema_editor, reverse: bool = False) -> None:
         schema_editor.execute(sql)
 
 
+def ensure(connection_=None) -> bool:
+    """Re-create what SQLite loses when a migration rebuilds the recommendations table (it copies
+    the table and drops the old one, and its triggers with it): the triggers, then a rebuild of the
+    index. Called after every `migrate`; returns True when something had to be repaired."""
+    conn = connection_ or connection
+    if conn.vendor != "sqlite":
+        return False
+    names = {f"{FTS_TABLE}_ai", f"{FTS_TABLE}_ad", f"{FTS_TABLE}_au", FTS_TABLE}
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE %s", [f"{FTS_TABLE}%"])
+        present = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=%s", [TABLE])
+        if cursor.fetchone() is None or names <= present:
+            return False
+        for sql in SQLITE_SETUP:
+            cursor.execute(sql)
+    return True
+
+
 def query_words(query: str) -> list[str]:
     # At most 12 words: a longer query is more likely a pasted paragraph than a search.
     return words(query)[:12]

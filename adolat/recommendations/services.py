@@ -1,6 +1,7 @@
 """Writes for recommendations. Pages, the API, importers and commands all come through here, so
 validation, the search index and the history are the same whatever path made a change."""
 
+import os
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ SCALAR_FIELDS = (
     "text_en",
     "original_language",
     "position",
+    "position_note",
     "status",
     "year",
     "is_published",
@@ -43,6 +45,7 @@ class RecommendationData:
     text_en: str = ""
     original_language: str = "en"
     position: str = "not_applicable"
+    position_note: str = ""
     status: str = "not_started"
     year: int | None = None
     is_published: bool = False
@@ -185,3 +188,111 @@ def recommendation_set_published(*, recommendation: Recommendation, published: b
         )
         recommendation.is_published = published
         recommendation.save(update_fields=["is_published", "updated"])
+
+
+# --- Imports through the web ----------------------------------------------------------------------
+
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+# Extension → what the first bytes must look like. Text formats must not hold NUL bytes.
+_ZIP, _OLE2, _PDF = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"%PDF-"
+UPLOAD_TYPES = {
+    ".csv": None,
+    ".txt": None,
+    ".json": None,
+    ".xlsx": _ZIP,
+    ".docx": _ZIP,
+    ".xls": _OLE2,
+    ".pdf": _PDF,
+}
+
+
+def check_upload(upload) -> None:
+    """Refuse a file that is too large, of a kind no importer reads, or whose content does not
+    match its extension (a renamed executable, a PDF called .csv)."""
+    name = upload.name or ""
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in UPLOAD_TYPES:
+        raise ValidationError(
+            _("Files of this kind cannot be imported. Upload one of: %(kinds)s.")
+            % {"kinds": ", ".join(sorted(UPLOAD_TYPES))},
+            code="type",
+        )
+    if upload.size > UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(mb)s MB.") % {"mb": UPLOAD_MAX_BYTES // (1024 * 1024)}, code="size"
+        )
+    head = upload.read(8)
+    upload.seek(0)
+    magic = UPLOAD_TYPES[ext]
+    if magic is not None and not head.startswith(magic[: len(head)] if len(head) < len(magic) else magic):
+        raise ValidationError(
+            _("The content of the file does not match its extension %(ext)s.") % {"ext": ext}, code="content"
+        )
+    if magic is None:
+        sample = upload.read(64 * 1024)
+        upload.seek(0)
+        if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ValidationError(
+                _("The content of the file does not match its extension %(ext)s.") % {"ext": ext},
+                code="content",
+            )
+
+
+@transaction.atomic
+def import_run_create(
+    *, upload, country, format: str = "", options: dict | None = None, by, source: str = "web"
+):
+    """Store an uploaded file and start checking it in the background (nothing is imported yet)."""
+    from .models import ImportRun
+    from .tasks import check_import
+
+    check_upload(upload)
+    run = ImportRun(
+        created_by=by,
+        filename=os.path.basename(upload.name)[:255],
+        country=country,
+        format=format,
+        options=options or {},
+    )
+    run.file.save("upload", upload, save=False)
+    run.full_clean()
+    run.save()
+    audit.record(instance=run, action="create", by=by, source=source, summary=run.filename)
+    transaction.on_commit(lambda: check_import.enqueue(run.pk))
+    return run
+
+
+@transaction.atomic
+def import_run_confirm(*, run, by, source: str = "web"):
+    """Import a checked file for real, in the background."""
+    from .models import ImportRun
+    from .tasks import execute_import
+
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.state != ImportRun.State.CHECKED:
+        raise ValidationError(
+            _("This import cannot be confirmed: it is “%(state)s”.") % {"state": run.get_state_display()},
+            code="state",
+        )
+    run.state = ImportRun.State.IMPORTING
+    run.save(update_fields=["state"])
+    audit.record(instance=run, action="confirm", by=by, source=source, summary=run.filename)
+    transaction.on_commit(lambda: execute_import.enqueue(run.pk))
+    return run
+
+
+@transaction.atomic
+def import_run_cancel(*, run, by, source: str = "web"):
+    from .models import ImportRun
+
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.state not in (ImportRun.State.CHECKED, ImportRun.State.FAILED):
+        raise ValidationError(
+            _("This import cannot be cancelled: it is “%(state)s”.") % {"state": run.get_state_display()},
+            code="state",
+        )
+    run.state = ImportRun.State.CANCELLED
+    run.save(update_fields=["state"])
+    audit.record(instance=run, action="cancel", by=by, source=source, summary=run.filename)
+    run.file.delete(save=False)  # the file is not kept once it will never be imported
+    return run

@@ -1,17 +1,19 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from adolat.accounts.permissions import can_see_unpublished_recommendations
 from adolat.lib import audit
+from adolat.lib.i18n import current_language
 from adolat.lib.pagination import page_size_from, page_window, paginate
 
-from . import selectors
+from . import exports, selectors
 from .models import Language, Position, Recommendation, Status
 
 
@@ -77,6 +79,7 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 {"code": code, "label": label, "text": value, "original": code == rec.original_language}
             )
     show_history = can_see_unpublished_recommendations(request.user)
+    followup = _followup_context(request.user, rec)
     back = request.GET.get("back", "")
     if not back.startswith(reverse("recommendations:list")):
         back = reverse("recommendations:list")
@@ -92,5 +95,48 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "back": back,
             "Position": Position,
             "Status": Status,
+            **followup,
         },
     )
+
+
+def _followup_context(user, rec) -> dict:
+    """The follow-up block of a recommendation's page: the state's status beside civil society's
+    latest published rating, who answers for it, the timeline, and what the person may do. A fixed
+    number of queries, whatever the length of the timeline."""
+    from adolat.followup import permissions as followup_permissions
+    from adolat.followup import selectors as followup_selectors
+
+    assignments = list(followup_selectors.assignment_list(user=user, recommendation=rec))
+    assessments = list(followup_selectors.assessment_list(user=user, recommendation=rec))
+    latest = next((a for a in assessments if a.is_published), None)
+    for a in assignments:
+        a.can_report = followup_permissions.can_report_on(user, a)
+    return {
+        "assignments": assignments,
+        "assessments": assessments,
+        "cso_latest": latest,
+        "timeline": followup_selectors.timeline(rec, user),
+        "can_assign": followup_permissions.can_manage(user),
+        "can_assess": followup_permissions.can_assess(user) and rec.is_published,
+        "can_reply": followup_permissions.can_reply(user),
+        "is_member": bool(followup_permissions.memberships(user))
+        or followup_permissions.is_coordinator(user),
+    }
+
+
+# --- Exports --------------------------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def recommendation_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The list page's records, with its filters (the same query string), as a file: CSV, XLSX,
+    open-data JSON or the Word matrix. Everyone may export what the list shows them."""
+    if fmt not in exports.FORMATS:
+        raise Http404
+    try:
+        filters = selectors.parse_filters(request.GET)
+    except selectors.InvalidFilter as exc:
+        return HttpResponse("\n".join(exc.errors), status=400, content_type="text/plain; charset=utf-8")
+    return exports.http_response(fmt, user=request.user, filters=filters, language=current_language())

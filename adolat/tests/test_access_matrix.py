@@ -40,6 +40,33 @@ MATRIX = {
         lambda o: reverse("recommendations:detail", args=[987654]),
         dict.fromkeys(WHO, 404),
     ),
+    # Everyone may export what the list shows them (anonymous: published records only; see
+    # adolat/recommendations/tests/test_exports.py); an unknown format is no page.
+    "recommendations:import-list": (
+        lambda o: reverse("recommendations:import-list"),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "recommendations:import-detail": (
+        lambda o: reverse("recommendations:import-detail", args=[o["import_run"].pk]),
+        only(("administrator", "coordinator"), anonymous=302),
+    ),
+    # Changes are POST only: a GET is refused once signed in.
+    "recommendations:import-confirm": (
+        lambda o: reverse("recommendations:import-confirm", args=[o["import_run"].pk]),
+        signed_in(405),
+    ),
+    "recommendations:import-cancel": (
+        lambda o: reverse("recommendations:import-cancel", args=[o["import_run"].pk]),
+        signed_in(405),
+    ),
+    "recommendations:export (csv)": (lambda o: reverse("recommendations:export", args=["csv"]), EVERYONE),
+    "recommendations:export (xlsx)": (lambda o: reverse("recommendations:export", args=["xlsx"]), EVERYONE),
+    "recommendations:export (json)": (lambda o: reverse("recommendations:export", args=["json"]), EVERYONE),
+    "recommendations:export (docx)": (lambda o: reverse("recommendations:export", args=["docx"]), EVERYONE),
+    "recommendations:export (unknown format)": (
+        lambda o: reverse("recommendations:export", args=["pdf"]),
+        dict.fromkeys(WHO, 404),
+    ),
     "accounts:login": (lambda o: reverse("accounts:login"), signed_in(302, anonymous=200)),
     "accounts:logout": (lambda o: reverse("accounts:logout"), dict.fromkeys(WHO, 405)),  # POST only
     "accounts:account": (lambda o: reverse("accounts:account"), signed_in(200)),
@@ -55,6 +82,83 @@ MATRIX = {
     ),
     "set_language": (lambda o: reverse("set_language"), dict.fromkeys(WHO, 302)),  # GET just redirects back
     "healthz": (lambda o: reverse("healthz"), EVERYONE),
+    # Follow-up (adolat/followup/tests/test_views.py tests the actions): 403 for roles that may
+    # never take the action, 404 for an object that is missing or not the person's.
+    "followup:my-work": (lambda o: reverse("followup:my-work"), signed_in(200)),
+    "followup:inbox": (lambda o: reverse("followup:inbox"), signed_in(200)),
+    "followup:inbox-read-all": (lambda o: reverse("followup:inbox-read-all"), dict.fromkeys(WHO, 405)),
+    "followup:notification-read": (
+        lambda o: reverse("followup:notification-read", args=[o["notification"].pk]),
+        dict.fromkeys(WHO, 405),
+    ),
+    "followup:periods": (
+        lambda o: reverse("followup:periods"),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "followup:assignment-create": (
+        lambda o: reverse("followup:assignment-create", args=[o["published"].pk]),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "followup:assignment-create (unpublished, for a coordinator)": (
+        lambda o: reverse("followup:assignment-create", args=[o["draft"].pk]),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "followup:assessment-create": (
+        lambda o: reverse("followup:assessment-create", args=[o["published"].pk]),
+        only(("cso_contributor",), no=403, anonymous=302),
+    ),
+    "followup:report-create": (
+        lambda o: reverse("followup:report-create", args=[o["assignment"].pk]),
+        only(("focal_point",), no=403, anonymous=302),
+    ),
+    "followup:report-create (missing assignment)": (
+        lambda o: reverse("followup:report-create", args=[987654]),
+        only((), no=403, anonymous=302) | {"focal_point": 404},
+    ),
+    "followup:report-detail (validated)": (
+        lambda o: reverse("followup:report-detail", args=[o["validated"].pk]),
+        EVERYONE,
+    ),
+    "followup:report-detail (submitted)": (
+        lambda o: reverse("followup:report-detail", args=[o["submitted"].pk]),
+        only(("administrator", "coordinator", "focal_point")),
+    ),
+    "followup:report-detail (draft)": (
+        lambda o: reverse("followup:report-detail", args=[o["report_draft"].pk]),
+        only(("focal_point",)),
+    ),
+    "followup:report-edit (draft)": (
+        lambda o: reverse("followup:report-edit", args=[o["report_draft"].pk]),
+        only(("focal_point",), no=403, anonymous=302),
+    ),
+    "followup:report-submit": (
+        lambda o: reverse("followup:report-submit", args=[o["report_draft"].pk]),
+        dict.fromkeys(WHO, 405),
+    ),
+    "followup:report-resubmit": (
+        lambda o: reverse("followup:report-resubmit", args=[o["report_draft"].pk]),
+        dict.fromkeys(WHO, 405),
+    ),
+    "followup:evidence-add": (
+        lambda o: reverse("followup:evidence-add", args=[o["report_draft"].pk]),
+        dict.fromkeys(WHO, 405),
+    ),
+    "followup:report-return (submitted)": (
+        lambda o: reverse("followup:report-return", args=[o["submitted"].pk]),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "followup:report-validate (submitted)": (
+        lambda o: reverse("followup:report-validate", args=[o["submitted"].pk]),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "followup:report-validate (draft)": (
+        lambda o: reverse("followup:report-validate", args=[o["report_draft"].pk]),
+        only((), no=403, anonymous=302) | {"administrator": 404, "coordinator": 404},
+    ),
+    "followup:assessment-reply": (
+        lambda o: reverse("followup:assessment-reply", args=[o["assessment"].pk]),
+        only(("administrator", "coordinator", "focal_point"), no=403, anonymous=302),
+    ),
 }
 
 
@@ -64,10 +168,68 @@ def objects(users, make_recommendation):
 
     owner = User.objects.create_user("token.owner@example.org", "another long password 1")
     token, _secret = api_token_create(user=owner, name="owner's script")
+    published = make_recommendation(is_published=True)
     return {
-        "published": make_recommendation(is_published=True),
+        "published": published,
         "draft": make_recommendation(text_en="Not yet published", is_published=False),
         "token": token,
+        "import_run": _import_run(users["coordinator"]),
+        **_followup_objects(users, published),
+    }
+
+
+def _import_run(by):
+    from django.core.files.base import ContentFile
+
+    from adolat.recommendations.models import Country, ImportRun
+
+    country, _ = Country.objects.get_or_create(code="TJ", defaults={"name_en": "Tajikistan"})
+    run = ImportRun(created_by=by, filename="export.csv", country=country, state=ImportRun.State.CHECKED)
+    run.file.save("upload", ContentFile(b"To,Text"), save=False)
+    run.save()
+    return run
+
+
+def _followup_objects(users, rec) -> dict:
+    """An assignment of the published recommendation to the Ministry of Justice (the focal point's
+    body), its reports in three states, an assessment and a notification."""
+    from datetime import date
+
+    from adolat.accounts.models import Organisation
+    from adolat.followup import services
+    from adolat.followup.models import Notification
+
+    coordinator, focal = users["coordinator"], users["focal_point"]
+    justice = Organisation.objects.get(name_en="Ministry of Justice")
+    assignment = services.assignment_create(recommendation=rec, lead_body=justice, by=coordinator)
+    periods = [
+        services.reporting_period_create(
+            starts=date(year, 1, 1), ends=date(year, 12, 31), due=date(year + 1, 1, 31), by=coordinator
+        )
+        for year in (2023, 2024, 2025)
+    ]
+
+    def report(period):
+        return services.progress_report_create(
+            assignment=assignment, text="Draft law", proposed_status="in_progress", period=period, by=focal
+        )
+
+    validated = report(periods[0])
+    services.progress_report_submit(report=validated, by=focal)
+    services.progress_report_validate(report=validated, by=coordinator)
+    submitted = report(periods[1])
+    services.progress_report_submit(report=submitted, by=focal)
+    return {
+        "assignment": assignment,
+        "validated": validated,
+        "submitted": submitted,
+        "report_draft": report(periods[2]),
+        "assessment": services.assessment_create(
+            recommendation=rec, rating="not_started", reasoning="Nothing done", by=users["cso_contributor"]
+        ),
+        "notification": Notification.objects.create(
+            user=focal, kind="assigned", key="matrix", subject="Assigned", body="A new assignment"
+        ),
     }
 
 

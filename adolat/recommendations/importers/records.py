@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 @dataclass
 class ParseProblem:
     """Something a parser could not read. `where` is how a user finds it: the row as a spreadsheet
-    shows it (the header is row 1) or the paragraph number of a document."""
+    shows it (the header is row 1) or the paragraph number of a document; "" for the file as a whole.
+    A recommendation at the same place (its `row`, else its `paragraph`) is reported, not written:
+    parsers still return such a recommendation, so that the writer can check the rest of it and
+    knows which state it is about (problems in rows about other states are not reported)."""
 
     where: str
     column: str
@@ -41,6 +44,9 @@ class ParsedRecommendation:
     date: dt.date | None = None
     comments: str = ""
     cluster: str = ""  # recommendations sharing a non-empty value form a ready-made cluster
+    # Added for tables (optional for documents, which leave them at their defaults):
+    row: int | None = None  # the row as a spreadsheet shows it (header = row 1); the JSON "row"
+    states_under_review: list[str] = field(default_factory=list)  # when a row names several
 
 
 @dataclass
@@ -51,3 +57,6 @@ class ParsedFile:
     document_symbol: str = ""  # when the file names its document once for all rows
     document_title: str = ""
     document_date: dt.date | None = None
+    # field name ("text", "recommending_states", "themes"...) → the column header as the file spells
+    # it, so the writer's errors name the column the user sees; documents leave it empty.
+    columns: dict[str, str] = field(default_factory=dict)

@@ -454,7 +454,8 @@ def test_a_csv_of_another_kind_is_not_taken_for_a_upr_info_export(tmp_path):
     )
     before = counts()
 
-    summary, _ = run_failing(path, "--country", "TJ")
+    # Recognised from its content it is a UHRI export (test_import_formats); forced, it is refused.
+    summary, _ = run_failing(path, "--country", "TJ", "--format", "upr_info")
 
     message = summary["errors"][0]["message"]
     assert "UPR Info" in message and "From" in message and "Session" in message
@@ -484,9 +485,10 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
 def test_every_error_message_goes_through_gettext(tmp_path, monkeypatch):
     """Messages are looked up in the catalogue of the reader's language: mark what gettext
     returns and check that no message escapes it."""
-    from adolat.recommendations.importers import base, upr_info
+    from adolat.recommendations import importers
+    from adolat.recommendations.importers import base, tables, upr_info, writer
 
-    for module in (base, upr_info):
+    for module in (importers, base, tables, upr_info, writer):
         monkeypatch.setattr(module, "_", lambda message: "⟦" + message)
     wrong_rows = [row(From="Atlantis", Issue="Space law", Text="", Response="Maybe", Session="x")]
     files = {

@@ -1,5 +1,6 @@
-"""`adolat import PATH`: import a file of recommendations (for now the UPR Info CSV export)."""
+"""`adolat import PATH`: import a file of recommendations in any of the formats of `importers`."""
 
+import argparse
 import difflib
 import json
 from pathlib import Path
@@ -11,7 +12,8 @@ from django.utils.translation import ngettext
 
 from adolat.accounts.models import User
 from adolat.recommendations import countries
-from adolat.recommendations.importers import ImporterError, ImportSummary, import_upr_info
+from adolat.recommendations.importers import FORMAT_NAMES, FORMATS, ImporterError, ImportSummary, run_import
+from adolat.recommendations.importers.generic import FIELDS, parse_mapping
 from adolat.recommendations.models import Country
 
 
@@ -35,22 +37,72 @@ def resolve_country(value: str) -> Country:
     )
 
 
+# Plain text: argparse cannot format a lazy translation, and help is read by administrators.
+HELP = """Import recommendations about one state under review from a file, in one transaction.
+
+Formats, recognised from the content unless --format names one:
+  upr_info      UPR Info database export (CSV in Mac Roman or UTF-8, XLS, XLSX)
+  uhri          Universal Human Rights Index export (CSV, XLSX)
+  ohchr_matrix  OHCHR "Thematic list of recommendations" (Word .docx)
+  un_document   the UN document with numbered paragraphs (PDF, .docx, text)
+  generic       any table (CSV, XLSX, XLS) read through --map FIELD=COLUMN
+
+Fields of --map (the column of `text` is required):
+{fields}
+
+If any recommendation is wrong nothing is saved, every error is listed (row or paragraph, column,
+value, reason) and the command exits with status 1. With --skip-invalid the valid recommendations
+are saved and the others listed; the exit status is then 0, unless no recommendation could be
+imported (1). --json prints exactly {{"created", "updated", "unchanged", "skipped", "errors": [{{"row",
+"message"}}]}}, where "row" is the spreadsheet row (the header is row 1), a paragraph number
+("88.1") for documents, or null for the file as a whole. Recommendations close to a stored one but
+not the same are created and listed as near matches for a coordinator (Administration › Near
+matches); labels that map onto no theme or group are errors, to be mapped under Administration ›
+Label mappings."""
+
+
 class Command(BaseCommand):
-    # Plain text: argparse cannot format a lazy translation.
-    help = (
-        "Import recommendations from a UPR Info CSV export, for one state under review. The whole "
-        "file is one transaction: if any row is wrong nothing is saved and every wrong row is listed."
-    )
+    # The system checks (URLs, templates) take a second and concern the web server, not an import.
+    requires_system_checks = []
+    help = HELP.format(fields="\n".join(f"  {name:10} {str(text)}" for name, text in FIELDS.items()))
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("path", help=_("the file to import"))
+        parser.add_argument(
+            "--format",
+            choices=list(FORMATS),
+            help=_("the file's format, when it is not to be recognised from the content"),
+        )
         parser.add_argument(
             "--country",
             help=_("the state under review, by ISO code or name (default: %(default)s)")
             % {"default": settings.ADOLAT_DEFAULT_COUNTRY},
         )
+        parser.add_argument(
+            "--document",
+            help=_("the UN symbol of the source document (A/HRC/19/3) where the file does not say it"),
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="FIELD=COLUMN",
+            help=_("read a generic table: which column holds which field (repeat for each field)"),
+        )
         parser.add_argument("--dry-run", action="store_true", help=_("check and count, then save nothing"))
         parser.add_argument("--json", action="store_true", help=_("print the summary as one JSON object"))
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help=_(
+                "save the valid recommendations and list the others (exit status 0 unless none was valid)"
+            ),
+        )
         parser.add_argument("--publish", action="store_true", help=_("publish the recommendations created"))
         parser.add_argument("--user", help=_("e-mail of the person importing, recorded in the history"))
 
@@ -66,10 +118,25 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("No user has the e-mail address %(email)s.") % {"email": options["user"]}
                 )
+        try:
+            mapping = parse_mapping(options["map"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if mapping and options["format"] not in (None, "generic"):
+            raise CommandError(_("--map reads a generic table: it cannot be used with another --format."))
 
         try:
-            summary = import_upr_info(
-                path, country=country.pk, publish=options["publish"], dry_run=options["dry_run"], by=by
+            summary = run_import(
+                path.read_bytes(),
+                filename=path.name,
+                format=options["format"],
+                country=country,
+                document=options["document"],
+                mapping=mapping or None,
+                dry_run=options["dry_run"],
+                skip_invalid=options["skip_invalid"],
+                publish=options["publish"],
+                by=by,
             )
         except ImporterError as exc:
             raise CommandError(str(exc)) from None
@@ -78,7 +145,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False))
         else:
             self.write_summary(summary, country, path)
-        if summary.errors:
+        if summary.errors and not (options["skip_invalid"] and summary.imported):
             count = len(summary.errors)
             raise CommandError(
                 ngettext(
@@ -91,20 +158,46 @@ class Command(BaseCommand):
             )
 
     def write_summary(self, summary: ImportSummary, country: Country, path: Path) -> None:
-        if summary.errors:
-            for error in summary.errors:
-                self.stderr.write(error["message"])
+        for error in summary.errors:
+            self.stderr.write(error["message"])
+        if summary.errors and not summary.imported:
+            self._unknown_labels(summary)
             return
+        kind = FORMAT_NAMES.get(summary.format, summary.format)
         self.stdout.write(
-            _("%(path)s — UPR Info export, %(state)s:") % {"path": path.name, "state": country.name}
+            _("%(path)s — %(format)s, %(state)s:")
+            % {"path": path.name, "format": kind, "state": country.name}
         )
         self.stdout.write(_("  created:   %(n)s") % {"n": summary.created})
         self.stdout.write(_("  updated:   %(n)s") % {"n": summary.updated})
         self.stdout.write(_("  unchanged: %(n)s") % {"n": summary.unchanged})
         self.stdout.write(_("  skipped (repeated in the file): %(n)s") % {"n": summary.skipped})
+        if summary.invalid:
+            self.stdout.write(_("  left out for their errors: %(n)s") % {"n": summary.invalid})
         if summary.other_rows:
             self.stdout.write(_("  rows about other states, left aside: %(n)s") % {"n": summary.other_rows})
+        if summary.near_matches:
+            self.stdout.write(
+                _("  near matches of stored recommendations, for a coordinator to confirm: %(n)s")
+                % {"n": summary.near_matches}
+            )
+        if summary.clusters:
+            self.stdout.write(_("  ready-made clusters: %(n)s") % {"n": summary.clusters})
+        for warning in summary.warnings:
+            self.stdout.write(self.style.WARNING(warning))
+        self._unknown_labels(summary)
         if summary.dry_run:
             self.stdout.write(self.style.WARNING(_("Dry run: nothing was saved.")))
         else:
             self.stdout.write(self.style.SUCCESS(_("Imported.")))
+
+    def _unknown_labels(self, summary: ImportSummary) -> None:
+        if summary.unknown_labels:
+            labels = sorted({label for _source, label in summary.unknown_labels})
+            self.stderr.write(
+                _(
+                    "Labels that map onto no theme or group (map them under Administration › Label "
+                    "mappings, then import again): %(labels)s"
+                )
+                % {"labels": "; ".join(labels)}
+            )

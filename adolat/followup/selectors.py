@@ -1,0 +1,470 @@
+"""Reads for the follow-up: lists in the scope of the person asking, the overdue rule, a
+recommendation's timeline and a person's work. Each answers in a fixed number of queries, whatever
+the number of rows."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+from adolat.lib.models import AuditEntry
+from adolat.recommendations.models import Recommendation
+
+from . import permissions
+from .models import (
+    Assessment,
+    AssessmentReply,
+    Assignment,
+    Cluster,
+    ProgressReport,
+    ReportingPeriod,
+)
+
+State = ProgressReport.State
+VALIDATED_STATES = (State.VALIDATED, State.SUPERSEDED)
+
+
+# --- Overdue ------------------------------------------------------------------------------------
+#
+# A report is due for every reporting period whose due date falls after the day the assignment
+# was made (the rule of the reminders, adolat.followup.reminders). An active assignment is overdue
+# when such a due date has passed and no report for that period has been validated (a superseded
+# report was validated too). Derived, never stored.
+
+
+def _assigned_on(assignment: Assignment) -> date:
+    return timezone.localdate(assignment.created)
+
+
+def overdue_periods(assignment: Assignment, today: date | None = None) -> list[ReportingPeriod]:
+    """The periods whose report is overdue on `today`, earliest first. One query."""
+    today = today or timezone.localdate()
+    if not assignment.is_active:
+        return []
+    validated = ProgressReport.objects.filter(
+        assignment=assignment, period=OuterRef("pk"), state__in=VALIDATED_STATES
+    )
+    return list(
+        ReportingPeriod.objects.filter(due__lt=today, due__gt=_assigned_on(assignment))
+        .exclude(Exists(validated))
+        .order_by("due", "pk")
+    )
+
+
+def is_overdue(assignment: Assignment, today: date | None = None) -> bool:
+    """A report was due for the assignment and none was validated for that period. One query."""
+    return bool(overdue_periods(assignment, today))
+
+
+def with_overdue(queryset: QuerySet, today: date | None = None) -> QuerySet:
+    """Assignments annotated with `overdue` (the rule of `is_overdue`) and `assigned_on`, inside
+    the same query."""
+    today = today or timezone.localdate()
+    validated = ProgressReport.objects.filter(
+        assignment=OuterRef(OuterRef("pk")), period=OuterRef("pk"), state__in=VALIDATED_STATES
+    )
+    late = ReportingPeriod.objects.filter(due__lt=today, due__gt=OuterRef("assigned_on")).exclude(
+        Exists(validated)
+    )
+    # The day the assignment was made, in the site's time zone (as timezone.localdate gives it).
+    return queryset.annotate(assigned_on=TruncDate("created")).annotate(
+        overdue=Case(
+            When(Q(is_active=True) & Exists(late), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+
+def reporting_period_list() -> QuerySet:
+    """The reporting calendar, latest due date first. Public: it says when reports are due."""
+    return ReportingPeriod.objects.order_by("-due", "-pk")
+
+
+def cluster_list(*, user, state: str | None = None) -> QuerySet:
+    """Clusters the person may see (coordinators: all, suggestions included; others: confirmed
+    ones), each with the ids of the recommendations in it that the person may see."""
+    clusters = Cluster.objects.visible_to(user)
+    if state:
+        clusters = clusters.filter(state=state)
+    return (
+        clusters.select_related("country", "document")
+        .prefetch_related(
+            Prefetch(
+                "recommendations", queryset=Recommendation.objects.visible_to(user).only("pk").order_by("pk")
+            )
+        )
+        .order_by("-created", "-pk")
+    )
+
+
+def _of_recommendation(recommendation) -> Q:
+    """Assignments answering for a recommendation: directly, or through a cluster holding it."""
+    return Q(recommendation=recommendation) | Q(
+        cluster__in=Cluster.objects.filter(recommendations=recommendation).values("pk")
+    )
+
+
+def assignment_list(
+    *, user, recommendation=None, active: bool | None = None, today: date | None = None
+) -> QuerySet:
+    """Assignments the person may see, with `overdue`, their bodies and what they answer for."""
+    assignments = Assignment.objects.visible_to(user)
+    if recommendation is not None:
+        assignments = assignments.filter(_of_recommendation(recommendation))
+    if active is not None:
+        assignments = assignments.filter(is_active=active)
+    return (
+        with_overdue(assignments, today)
+        .select_related("lead_body", "recommendation", "cluster")
+        .prefetch_related("supporting_bodies")
+        .order_by(F("deadline").asc(nulls_last=True), "pk")
+    )
+
+
+def progress_report_list(*, user, assignment=None, state: str | None = None) -> QuerySet:
+    """Progress reports the person may see, newest first, with their body, period and evidence."""
+    reports = ProgressReport.objects.visible_to(user)
+    if assignment is not None:
+        reports = reports.filter(assignment=assignment)
+    if state:
+        reports = reports.filter(state=state)
+    # The assignment's bodies decide who sees the coordinator's comments.
+    return (
+        reports.select_related("organisation", "period", "assignment")
+        .prefetch_related("evidence", "assignment__supporting_bodies")
+        .order_by("-created", "-pk")
+    )
+
+
+def assessment_list(*, user, recommendation=None) -> QuerySet:
+    """Civil society's assessments the person may see, newest first, with evidence and replies."""
+    assessments = Assessment.objects.visible_to(user)
+    if recommendation is not None:
+        assessments = assessments.filter(recommendation=recommendation)
+    return (
+        assessments.select_related("organisation")
+        .prefetch_related(
+            "evidence",
+            Prefetch("replies", queryset=AssessmentReply.objects.select_related("organisation")),
+        )
+        .order_by("-created", "-pk")
+    )
+
+
+# --- Timeline -----------------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    ("assignment", "create"): pgettext_lazy("timeline", "assigned"),
+    ("assignment", "update"): pgettext_lazy("timeline", "assignment changed"),
+    ("assignment", "deactivate"): pgettext_lazy("timeline", "assignment ended"),
+    ("report", "create"): pgettext_lazy("timeline", "report drafted"),
+    ("report", "update"): pgettext_lazy("timeline", "report edited"),
+    ("report", "submit"): pgettext_lazy("timeline", "report submitted"),
+    ("report", "return"): pgettext_lazy("timeline", "report returned for revision"),
+    ("report", "resubmit"): pgettext_lazy("timeline", "report resubmitted"),
+    ("report", "validate"): pgettext_lazy("timeline", "report validated"),
+    ("report", "supersede"): pgettext_lazy("timeline", "report superseded by a newer one"),
+    ("assessment", "create"): pgettext_lazy("timeline", "independent assessment published"),
+    ("assessment", "update"): pgettext_lazy("timeline", "independent assessment revised"),
+    ("reply", "create"): pgettext_lazy("timeline", "reply to an assessment"),
+    ("status", "update"): pgettext_lazy("timeline", "implementation status changed"),
+}
+# Within one instant, the order in which things happen in a single transaction.
+_KIND_ORDER = {"assignment": 0, "report": 1, "status": 2, "assessment": 3, "reply": 4}
+# What people outside the state's work see of a report's life: it became public, or was replaced.
+PUBLIC_REPORT_ACTIONS = ("validate", "supersede")
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened to a recommendation.
+
+    kind: "assignment", "report", "assessment", "reply" or "status" (a change of the state's
+    implementation status). subject: the Assignment, ProgressReport, Assessment, AssessmentReply
+    or Recommendation concerned. actor: who did it, or None (not recorded, or not shown to the
+    public); organisation: on whose behalf, where known. changes: {field: [before, after]} from the
+    audit log (e.g. {"state": ["submitted", "returned"], "coordinator_comment": ["", "..."]}).
+    """
+
+    at: datetime
+    kind: str
+    action: str
+    subject: object
+    actor: object = None
+    organisation: object = None
+    changes: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS.get((self.kind, self.action), self.action))
+
+    def _key(self):
+        return (self.at, _KIND_ORDER[self.kind], getattr(self.subject, "pk", 0) or 0)
+
+
+def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
+    """What happened to a recommendation, oldest first: its assignments (direct or through a
+    cluster) and their changes, the progress reports the person may see with each step of their
+    workflow (for the public: validation and supersession only), the changes of its implementation
+    status, civil society's assessments and the replies to them.
+
+    Eight queries (six for the public), whatever the length of the story: the person's
+    memberships and roles, assignments, their supporting bodies, reports, assessments, replies,
+    and one for the audit log. The caller has passed the
+    recommendation through its gate (recommendations.selectors.get_recommendation_for_user).
+    """
+    # People's names are shown to members; the public sees organisations.
+    show_people = bool(permissions.memberships(user)) or permissions.is_coordinator(user)
+
+    def person(p):
+        return p if show_people else None
+
+    assignments = {
+        a.pk: a
+        for a in Assignment.objects.visible_to(user)
+        .filter(_of_recommendation(recommendation))
+        .select_related("lead_body", "created_by", "cluster")
+        .prefetch_related("supporting_bodies")
+    }
+    reports = {}
+    if assignments:
+        for report in (
+            ProgressReport.objects.visible_to(user)
+            .filter(assignment__in=list(assignments))
+            .select_related("organisation", "author", "validated_by", "period")
+        ):
+            report.assignment = assignments[report.assignment_id]  # no query per row
+            reports[report.pk] = report
+    assessments = list(
+        Assessment.objects.visible_to(user)
+        .filter(recommendation=recommendation)
+        .select_related("organisation", "author")
+        .prefetch_related(
+            Prefetch("replies", queryset=AssessmentReply.objects.select_related("organisation", "author"))
+        )
+    )
+
+    audit_filter = Q(
+        object_type=Recommendation._meta.label_lower,
+        object_id=str(recommendation.pk),
+        action="update",
+        changes__has_key="status",
+    )
+    if assignments:
+        audit_filter |= Q(
+            object_type=Assignment._meta.label_lower,
+            object_id__in=[str(pk) for pk in assignments],
+            action__in=["update", "deactivate"],
+        )
+    if reports:
+        audit_filter |= Q(
+            object_type=ProgressReport._meta.label_lower, object_id__in=[str(pk) for pk in reports]
+        )
+    if assessments:
+        audit_filter |= Q(
+            object_type=Assessment._meta.label_lower,
+            object_id__in=[str(a.pk) for a in assessments],
+            action="update",
+        )
+    entries = list(AuditEntry.objects.filter(audit_filter).select_related("actor").order_by("at", "pk"))
+
+    events: list[TimelineEvent] = []
+    for a in assignments.values():
+        events.append(TimelineEvent(a.created, "assignment", "create", a, person(a.created_by), a.lead_body))
+
+    workflow = {pk: permissions.sees_report_workflow(user, r) for pk, r in reports.items()}
+    recorded: set[int] = set()
+    assessments_by_id = {a.pk: a for a in assessments}
+    for e in entries:
+        object_id = int(e.object_id)
+        if e.object_type == Recommendation._meta.label_lower:
+            events.append(
+                TimelineEvent(e.at, "status", "update", recommendation, person(e.actor), None, e.changes)
+            )
+        elif e.object_type == Assignment._meta.label_lower:
+            a = assignments[object_id]
+            events.append(
+                TimelineEvent(e.at, "assignment", e.action, a, person(e.actor), a.lead_body, e.changes)
+            )
+        elif e.object_type == ProgressReport._meta.label_lower:
+            recorded.add(object_id)
+            if workflow[object_id] or e.action in PUBLIC_REPORT_ACTIONS:
+                r = reports[object_id]
+                events.append(
+                    TimelineEvent(e.at, "report", e.action, r, person(e.actor), r.organisation, e.changes)
+                )
+        else:
+            a = assessments_by_id[object_id]
+            events.append(
+                TimelineEvent(e.at, "assessment", e.action, a, person(e.actor), a.organisation, e.changes)
+            )
+
+    # Reports written before their history was recorded (the admin, old data) still show.
+    for pk, r in reports.items():
+        if pk in recorded:
+            continue
+        if workflow[pk]:
+            events.append(TimelineEvent(r.created, "report", "create", r, person(r.author), r.organisation))
+        if r.validated_at:
+            events.append(
+                TimelineEvent(r.validated_at, "report", "validate", r, person(r.validated_by), r.organisation)
+            )
+
+    for a in assessments:
+        events.append(TimelineEvent(a.created, "assessment", "create", a, person(a.author), a.organisation))
+        for reply in a.replies.all():
+            events.append(
+                TimelineEvent(
+                    reply.created, "reply", "create", reply, person(reply.author), reply.organisation
+                )
+            )
+
+    events.sort(key=TimelineEvent._key)
+    return events
+
+
+# --- My work ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DueReport:
+    """A report expected for an assignment and a period; `report` is the person's organisation's
+    report in progress for it, if there is one."""
+
+    assignment: Assignment
+    period: ReportingPeriod
+    report: ProgressReport | None = None
+
+
+@dataclass
+class MyWork:
+    """What waits for a person.
+
+    For a focal point (their organisations' active assignments): `assignments`, `due` (the period
+    has started, its due date has not passed, and nothing has been submitted or validated for it),
+    `overdue` (the due date has passed and no report was validated), `returned` and `drafts`
+    (their organisations' reports needing work).
+    For a coordinator: `waiting` (reports submitted for validation, oldest first),
+    `disagreements` (recommendations whose state status differs from civil society's latest
+    rating; each has `cso_assessment`, that assessment) and `overdue` across every active
+    assignment. A person with both roles gets both.
+    """
+
+    assignments: list[Assignment] = field(default_factory=list)
+    due: list[DueReport] = field(default_factory=list)
+    overdue: list[DueReport] = field(default_factory=list)
+    returned: list[ProgressReport] = field(default_factory=list)
+    drafts: list[ProgressReport] = field(default_factory=list)
+    waiting: list[ProgressReport] = field(default_factory=list)
+    disagreements: list[Recommendation] = field(default_factory=list)
+
+
+def _due_and_overdue(assignments, today: date, own_open: dict) -> tuple[list[DueReport], list[DueReport]]:
+    """Three queries: the periods that have started, and what was reported for them."""
+    if not assignments:
+        return [], []
+    periods = list(ReportingPeriod.objects.filter(starts__lte=today).order_by("due", "pk"))
+    if not periods:
+        return [], []
+    rows = ProgressReport.objects.filter(
+        assignment__in=[a.pk for a in assignments],
+        period__in=[p.pk for p in periods],
+        state__in=(State.SUBMITTED, *VALIDATED_STATES),
+    ).values_list("assignment_id", "period_id", "state")
+    validated, submitted = set(), set()
+    for assignment_id, period_id, state in rows:
+        (validated if state in VALIDATED_STATES else submitted).add((assignment_id, period_id))
+    due, overdue = [], []
+    for a in assignments:
+        assigned_on = _assigned_on(a)
+        for p in periods:
+            key = (a.pk, p.pk)
+            if p.due <= assigned_on or key in validated:
+                continue
+            item = DueReport(a, p, own_open.get(key))
+            if p.due < today:
+                overdue.append(item)
+            elif key not in submitted:
+                due.append(item)
+    key = lambda item: (item.period.due, item.assignment.deadline or date.max, item.assignment.pk)  # noqa: E731
+    return sorted(due, key=key), sorted(overdue, key=key)
+
+
+def my_work(user, today: date | None = None) -> MyWork:
+    """A focal point's and a coordinator's work list (see MyWork), in a fixed number of queries
+    whatever the amount of work: six for a focal point, seven for a coordinator (each counting the
+    lookup of the person's memberships), one for anyone else."""
+    today = today or timezone.localdate()
+    work = MyWork()
+    orgs = permissions.focal_point_organisations(user)
+    coordinator = permissions.is_coordinator(user)
+    shown = ("lead_body", "recommendation__document", "cluster")
+
+    if orgs:
+        work.assignments = list(
+            Assignment.objects.filter(permissions.assignments_of(orgs), is_active=True)
+            .select_related(*shown)
+            .prefetch_related("supporting_bodies")
+            .order_by(F("deadline").asc(nulls_last=True), "pk")
+        )
+        own = list(
+            ProgressReport.objects.filter(organisation__in=orgs, state__in=(State.DRAFT, State.RETURNED))
+            .select_related("assignment__recommendation", "assignment__cluster", "period", "organisation")
+            .order_by("-updated", "-pk")
+        )
+        work.returned = [r for r in own if r.state == State.RETURNED]
+        work.drafts = [r for r in own if r.state == State.DRAFT]
+        own_open = {(r.assignment_id, r.period_id): r for r in own if r.period_id}
+        work.due, work.overdue = _due_and_overdue(work.assignments, today, own_open)
+
+    if coordinator:
+        work.waiting = list(
+            ProgressReport.objects.filter(state=State.SUBMITTED)
+            .select_related("assignment__recommendation", "assignment__cluster", "organisation", "period")
+            .order_by("submitted_at", "pk")
+        )
+        latest = Assessment.objects.filter(recommendation=OuterRef("pk"), is_published=True).order_by(
+            "-created", "-pk"
+        )
+        work.disagreements = list(
+            Recommendation.objects.annotate(
+                cso_rating=Subquery(latest.values("rating")[:1]),
+                cso_assessment_id=Subquery(latest.values("pk")[:1]),
+            )
+            .filter(cso_rating__isnull=False)
+            .exclude(cso_rating=F("status"))
+            .select_related("document")
+            .order_by("-year", "pk")
+        )
+        if work.disagreements:
+            chosen = Assessment.objects.select_related("organisation").in_bulk(
+                [r.cso_assessment_id for r in work.disagreements]
+            )
+            for rec in work.disagreements:
+                rec.cso_assessment = chosen[rec.cso_assessment_id]
+        everything = list(
+            Assignment.objects.filter(is_active=True)
+            .select_related(*shown)
+            .order_by(F("deadline").asc(nulls_last=True), "pk")
+        )
+        _due, work.overdue = _due_and_overdue(everything, today, {})
+    return work

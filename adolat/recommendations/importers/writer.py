@@ -1,0 +1,1093 @@
+"""The one writer every import format goes through.
+
+A parser hands over a `records.ParsedFile` with values as found in the file; this module resolves
+them against the vocabularies, recognises the records already stored, and writes through the
+recommendation services, so that every format follows the same rules:
+
+- **One transaction per file.** Nothing is written when any recommendation is wrong (unless the
+  caller asked to skip invalid ones), nor when the process dies half-way; a dry run does
+  everything and rolls it back, so its summary is exactly what the import would report.
+- **Every error names where** (the row as a spreadsheet shows it, or the paragraph), the column,
+  the value and the reason, translated. Labels the vocabularies do not know (themes, groups, SDGs,
+  states, mechanisms) are errors, never created: an administrator maps them (Label mappings).
+- **Identity.** A recommendation is the same one when it concerns the same state under review,
+  comes from the same mechanism and review, has the same recommending states and the same
+  normalised text in the same language (`base.normalise_text`). The review is the source
+  document: by its UN symbol when the file gives one, else by (mechanism, state, session). A
+  document can carry both, which is how two sources of one review meet: the Working Group report
+  A/HRC/19/3 (a symbol, no session) and UPR Info's "session 12" rows are linked when most of their
+  recommendations are the same — the document gains the session (or the symbol) it lacked, and a
+  later import with either finds it. Documents of one mechanism that share a session are one
+  review. `Recommendation.natural_key` records this identity (state, session or else symbol,
+  recommending states, text).
+- **Exact matches update** the stored record with what the file owns (its text's spacing and
+  punctuation, the position, the paragraph) and add its themes, groups and SDGs to those already
+  there; translations, status, publication and tags people added are kept. A "pending" position
+  never replaces a final one (a Working Group report re-imported after the state's responses).
+- **Near matches are never merged by an import**: a text of the same review with the same
+  recommending states, similar above `NEAR_MATCH_RATIO` (or whose words are all within the other's,
+  `CONTAINED_RATIO`) but not the same, or the same text made jointly by states that stored
+  records each hold part of, is created as a new record and listed as a `NearMatch` for a
+  coordinator to confirm (merge) or dismiss; see `near_matches`. A confirmed near match remembers
+  the merged text, so that a later import of it finds the kept record.
+- Recommendations sharing a non-empty `cluster` value (the paragraph of a UN document holding
+  several) become a ready-made, confirmed cluster of their document.
+
+Lookups are made once per file (vocabularies, states, documents, the stored recommendations of the
+state), so the queries per recommendation are those of the services alone.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rapidfuzz import fuzz, process
+
+from adolat.lib import audit
+from adolat.recommendations import countries, services, vocabularies
+from adolat.recommendations.models import (
+    AffectedGroup,
+    Country,
+    LabelMapping,
+    Mechanism,
+    NearMatch,
+    Position,
+    Recommendation,
+    SdgGoal,
+    SdgTarget,
+    SourceDocument,
+    Theme,
+)
+
+from . import records
+from .base import (
+    ImporterError,
+    ImportSummary,
+    document_titles,
+    natural_key,
+    normalise_label,
+    normalise_session,
+    normalise_text,
+    parse_whole_number,
+    session_year,
+    shorten,
+    strip_bullet,
+    upr_cycle,
+)
+
+logger = logging.getLogger(__name__)
+
+AUDIT_SOURCE = "import"
+# rapidfuzz ratio (0-100) of the normalised texts above which a new record is listed as a near match.
+NEAR_MATCH_RATIO = 90.0
+# rapidfuzz token_set_ratio above which one text counts as contained in the other (also listed).
+CONTAINED_RATIO = 97.0
+# Two documents of one review are linked when at least this share of the smaller one's
+# recommendations are the same (see the module docstring).
+LINK_SHARE = 0.5
+PROGRESS_EVERY = 100
+
+# Where each format's theme and group labels are looked up, in order; every format also accepts a
+# vocabulary term's own name. The OHCHR matrix uses UHRI's labels.
+LABEL_SOURCES = {
+    "upr_info": (LabelMapping.Source.UPR_INFO,),
+    "uhri": (LabelMapping.Source.UHRI,),
+    "ohchr_matrix": (LabelMapping.Source.OHCHR_MATRIX, LabelMapping.Source.UHRI),
+    "un_document": (LabelMapping.Source.UHRI,),
+    "generic": (LabelMapping.Source.UHRI, LabelMapping.Source.UPR_INFO),
+}
+
+# The mechanism of a document, by the start of its UN symbol.
+SYMBOL_PREFIXES = (
+    ("CAT/OP/", "SPT"),
+    ("CAT/C/", "CAT"),
+    ("CCPR/C/", "CCPR"),
+    ("E/C.12/", "CESCR"),
+    ("CEDAW/C/", "CEDAW"),
+    ("CRC/C/", "CRC"),
+    ("CRPD/C/", "CRPD"),
+    ("CERD/C/", "CERD"),
+    ("CMW/C/", "CMW"),
+    ("CED/C/", "CED"),
+)
+_SPECIAL_PROCEDURE = re.compile(
+    r"^(sr|wg|ie|sp)\b|special rapporteur|special procedure|working group on|independent expert",
+    re.IGNORECASE,
+)
+_UPR = re.compile(r"^upr\b|universal periodic review", re.IGNORECASE)
+_SDG = re.compile(r"^(?:sdg|goal|target)?\s*(\d{1,2})(?:\.(\d{1,2}|[a-z]))?(?=$|[\s:.\-–—)])", re.IGNORECASE)
+
+FIELD_NAMES = {
+    "text": gettext_lazy("text"),
+    "language": gettext_lazy("language"),
+    "recommending_states": gettext_lazy("recommending states"),
+    "state_under_review": gettext_lazy("state under review"),
+    "position": gettext_lazy("position"),
+    "themes": gettext_lazy("themes"),
+    "affected_groups": gettext_lazy("affected groups"),
+    "sdgs": gettext_lazy("SDGs"),
+    "mechanism": gettext_lazy("mechanism"),
+    "document_symbol": gettext_lazy("document"),
+    "session": gettext_lazy("session"),
+    "paragraph": gettext_lazy("paragraph"),
+}
+
+
+def resolve_country(value) -> Country:
+    """The state under review named by an ISO code or any of its names; ImporterError if none."""
+    if isinstance(value, Country):
+        return value
+    code = countries.find_country_code(str(value or ""), countries.lookup_table(Country))
+    country = Country.objects.filter(pk=code).first() if code else None
+    if country is None:
+        raise ImporterError(_('"%(value)s" is not a known state.') % {"value": value})
+    return country
+
+
+def symbol_key(symbol: str) -> str:
+    """UN symbols compared without case or spaces: `a/hrc/19/3 ` is `A/HRC/19/3`."""
+    return re.sub(r"\s+", "", symbol or "").upper()
+
+
+def symbol_year(symbol: str) -> int | None:
+    """About the year of a Human Rights Council document (A/HRC/19/3: the 19th session, 2012):
+    the Council holds three sessions a year since 2006. Used only to keep documents of different
+    reviews apart (within a year)."""
+    match = re.match(r"A/HRC/(\d{1,3})/", symbol_key(symbol))
+    return 2006 + (int(match.group(1)) - 1) // 3 if match else None
+
+
+def text_key_hash(language: str, text: str, states) -> str:
+    """The stored form of a text's identity (NearMatch.text_key)."""
+    parts = [language, normalise_text(text), sorted(states)]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def _clean(value: str) -> str:
+    value = strip_bullet(value or "").strip().strip(";,.").strip()
+    if value.startswith("(") and value.endswith(")"):
+        value = value[1:-1].strip()
+    return value
+
+
+def _same(record: Recommendation, data: services.RecommendationData) -> bool:
+    """Whether `data` would leave the stored record as it is, judged from what was prefetched, so
+    that a re-import of unchanged rows costs no query per row. (When in doubt it says no and the
+    service compares again.)"""
+    foreign = ("country", "mechanism", "document")
+    for name in services.SCALAR_FIELDS:
+        stored = getattr(record, f"{name}_id" if name in foreign else name)
+        value = getattr(data, name)
+        if name in foreign:
+            value = value.pk if value is not None else None
+        elif name == "year" and value is None and data.document is not None:
+            value = data.document.year
+        if stored != value:
+            return False
+    goals = {g.pk for g in data.sdg_goals} | {t.goal_id for t in data.sdg_targets}
+    pairs = (
+        (record.recommending_states.all(), {c.pk for c in data.recommending_states}),
+        (record.themes.all(), {t.pk for t in data.themes}),
+        (record.affected_groups.all(), {g.pk for g in data.affected_groups}),
+        (record.sdg_goals.all(), goals),
+        (record.sdg_targets.all(), {t.pk for t in data.sdg_targets}),
+    )
+    return all({obj.pk for obj in stored} == wanted for stored, wanted in pairs)
+
+
+def _union(kept, added) -> list:
+    by_pk = {obj.pk: obj for obj in kept}
+    for obj in added:
+        by_pk.setdefault(obj.pk, obj)
+    return list(by_pk.values())
+
+
+# --- Vocabularies -------------------------------------------------------------------------------
+
+
+class Vocabulary:
+    """Everything a file is resolved against, read once per import."""
+
+    def __init__(self, fmt: str) -> None:
+        self.countries = countries.lookup_table(Country)
+        self.mechanisms = {m.code.upper(): m for m in Mechanism.objects.all()}
+        self.mechanism_names = {
+            normalise_label(name): m
+            for m in self.mechanisms.values()
+            for name in (m.name_en, m.name_ru, m.name_tg)
+            if name
+        }
+        self.sources = LABEL_SOURCES.get(fmt, (LabelMapping.Source.UHRI, LabelMapping.Source.UPR_INFO))
+        self.label_tables = [vocabularies.label_mapping(source) for source in self.sources]
+        self.term_names: dict[str, tuple[list, list]] = {}
+        for index, model in enumerate((Theme, AffectedGroup)):
+            for term in model.objects.all():
+                for name in (term.name_en, term.name_ru, term.name_tg):
+                    if name:
+                        targets = self.term_names.setdefault(normalise_label(name), ([], []))
+                        if term not in targets[index]:
+                            targets[index].append(term)
+        self.goals = {g.number: g for g in SdgGoal.objects.all()}
+        self.targets = {t.code.lower(): t for t in SdgTarget.objects.select_related("goal")}
+        self.goal_names = {
+            normalise_label(name): g
+            for g in self.goals.values()
+            for name in (g.short_en, g.title_en, g.short_ru, g.title_ru, g.short_tg, g.title_tg)
+            if name
+        }
+
+    def state(self, name: str) -> str | None:
+        return countries.find_country_code(_clean(name), self.countries)
+
+    def states(self, values: list[str]) -> tuple[list[str], list[str]]:
+        """ISO codes of the named states, and the names that are none. A value is tried whole
+        first ("Korea, Republic of"), then split on commas, semicolons and lines."""
+        codes, unknown = [], []
+        for value in values:
+            value = _clean(value)
+            if not value:
+                continue
+            code = self.state(value)
+            if code:
+                codes.append(code)
+                continue
+            for part in re.split(r"[,;\n]", value):
+                part = _clean(part)
+                if not part:
+                    continue
+                code = self.state(part)
+                if code:
+                    codes.append(code)
+                else:
+                    unknown.append(part)
+        return codes, unknown
+
+    def _label(self, label: str):
+        for table in self.label_tables:
+            targets = table.get(label)
+            if targets is not None:
+                return targets
+        return self.term_names.get(normalise_label(label))
+
+    def labels(self, values: list[str]) -> tuple[list, list, list[str]]:
+        """Themes and groups the labels map onto, and the labels that map onto nothing. A label
+        with commas that is unknown whole is tried as comma-separated labels."""
+        themes: dict[int, Theme] = {}
+        groups: dict[int, AffectedGroup] = {}
+        unknown = []
+        for value in values:
+            value = _clean(value)
+            if not value:
+                continue
+            found = [self._label(value)]
+            if found[0] is None and "," in value:
+                found = [self._label(p.strip()) for p in value.split(",") if p.strip()]
+            if not found or any(f is None for f in found):
+                unknown.append(value)
+                continue
+            for theme_list, group_list in found:
+                for theme in theme_list:
+                    themes.setdefault(theme.pk, theme)
+                for group in group_list:
+                    groups.setdefault(group.pk, group)
+        return list(themes.values()), list(groups.values()), unknown
+
+    def sdgs(self, values: list[str]) -> tuple[list, list, list[str]]:
+        """Goals and targets: `16`, `Goal 16`, `16.3`, `16.3 - Promote the rule of law…`,
+        `16 - PEACE, JUSTICE AND STRONG INSTITUTIONS`, or a goal's name."""
+        goals: dict[int, SdgGoal] = {}
+        targets: dict[str, SdgTarget] = {}
+        unknown = []
+        for value in values:
+            value = _clean(value)
+            if not value:
+                continue
+            match = _SDG.match(value)
+            if match:
+                number, target = int(match.group(1)), match.group(2)
+                if target:
+                    found = self.targets.get(f"{number}.{target.lower()}")
+                    if found is not None:
+                        targets[found.code] = found
+                        continue
+                elif number in self.goals:
+                    goals[number] = self.goals[number]
+                    continue
+            else:
+                goal = self.goal_names.get(normalise_label(re.sub(r"^sdg\s*", "", value, flags=re.I)))
+                if goal is not None:
+                    goals[goal.number] = goal
+                    continue
+            unknown.append(value)
+        return list(goals.values()), list(targets.values()), unknown
+
+    def mechanism(self, value: str, *, symbol: str, has_states: bool, fmt: str) -> Mechanism | None:
+        """The mechanism a body's code or name stands for (special procedures' mandates are SP);
+        when the file does not say: by the document symbol, else UPR for recommendations made by
+        states (and for the UPR formats)."""
+        value = _clean(value)
+        if value:
+            found = self.mechanisms.get(value.upper()) or self.mechanism_names.get(normalise_label(value))
+            if found is not None:
+                return found
+            if _UPR.search(value):
+                return self.mechanisms.get("UPR")
+            if _SPECIAL_PROCEDURE.search(value):
+                return self.mechanisms.get("SP")
+            return None
+        key = symbol_key(symbol)
+        for prefix, code in SYMBOL_PREFIXES:
+            if key.startswith(prefix):
+                return self.mechanisms.get(code)
+        if (
+            has_states
+            or fmt in ("upr_info", "ohchr_matrix")
+            or (fmt == "un_document" and key.startswith("A/HRC/"))
+        ):
+            return self.mechanisms.get("UPR")
+        return None
+
+
+# --- Items --------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Item:
+    """A parsed recommendation about the chosen state, resolved against the vocabularies."""
+
+    index: int
+    rec: records.ParsedRecommendation
+    mechanism: Mechanism | None = None
+    language: str = "en"
+    text: str = ""
+    normtext: str = ""
+    states: tuple[str, ...] = ()
+    themes: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    goals: list = field(default_factory=list)
+    targets: list = field(default_factory=list)
+    symbol: str = ""
+    session: str = ""
+    date: object = None
+    valid: bool = True
+    document: SourceDocument | None = None
+    stored_pk: int | None = None
+    alias: bool = False
+    result: Recommendation | None = None
+
+    @property
+    def text_key(self) -> tuple:
+        return (self.language, self.normtext, self.states)
+
+    @property
+    def row(self):
+        """The JSON summary's "row": the spreadsheet row, else the paragraph."""
+        if self.rec.row is not None:
+            return self.rec.row
+        return self.rec.paragraph or self.rec.where or None
+
+
+def _problem_row(where: str):
+    where = (where or "").strip()
+    if not where:
+        return None
+    return int(where) if where.isdigit() else where
+
+
+def _sort_key(error: dict):
+    row = error["row"]
+    if row is None:
+        return (0, ())
+    if isinstance(row, int):
+        return (1, (row,))
+    return (1, tuple(int(n) for n in re.findall(r"\d+", str(row))))
+
+
+# --- The writer ---------------------------------------------------------------------------------
+
+
+class Writer:
+    def __init__(
+        self,
+        parsed: records.ParsedFile,
+        *,
+        country: Country,
+        filename: str = "",
+        document: str = "",
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+        publish: bool = False,
+        by=None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.parsed = parsed
+        self.country = country
+        self.filename = filename
+        self.document = (document or "").strip()
+        self.skip_invalid = skip_invalid
+        self.publish = publish
+        self.by = by if getattr(by, "pk", None) else None
+        self.progress = progress
+        self.summary = ImportSummary(dry_run=dry_run, format=parsed.format)
+        self.vocab = Vocabulary(parsed.format)
+
+    # -- messages
+
+    def _where(self, rec: records.ParsedRecommendation, name: str) -> str:
+        column = self.parsed.columns.get(name)
+        if rec.row is not None:
+            if column:
+                return _('Row %(row)s, column "%(column)s"') % {"row": rec.row, "column": column}
+            return _("Row %(row)s, %(field)s") % {"row": rec.row, "field": FIELD_NAMES.get(name, name)}
+        if rec.paragraph:
+            return _("Paragraph %(paragraph)s, %(field)s") % {
+                "paragraph": rec.paragraph,
+                "field": column or FIELD_NAMES.get(name, name),
+            }
+        return _("%(where)s, %(field)s") % {
+            "where": rec.where,
+            "field": column or FIELD_NAMES.get(name, name),
+        }
+
+    def _error(self, item: Item, name: str, reason: str) -> None:
+        item.valid = False
+        self.summary.add_error(
+            item.row, _("%(where)s: %(reason)s") % {"where": self._where(item.rec, name), "reason": reason}
+        )
+
+    def _problem(self, problem: records.ParseProblem) -> None:
+        row = _problem_row(problem.where)
+        message = problem.message
+        if problem.value and shorten(problem.value) not in message and problem.value not in message:
+            message = _('%(reason)s (value: "%(value)s")') % {
+                "reason": message,
+                "value": shorten(problem.value),
+            }
+        if row is None:
+            self.summary.add_error(None, message)
+            return
+        if isinstance(row, int):
+            where = (
+                _('Row %(row)s, column "%(column)s"') % {"row": row, "column": problem.column}
+                if problem.column
+                else _("Row %(row)s") % {"row": row}
+            )
+        elif row[:1].isdigit():  # a paragraph number: 88.1, 42(b)
+            where = (
+                _("Paragraph %(paragraph)s, %(field)s") % {"paragraph": row, "field": problem.column}
+                if problem.column
+                else _("Paragraph %(paragraph)s") % {"paragraph": row}
+            )
+        else:  # the parser's own words for the place ("table 2, row 4"), already translated
+            where = (
+                _("%(where)s, %(field)s") % {"where": row, "field": problem.column} if problem.column else row
+            )
+        self.summary.add_error(row, _("%(where)s: %(reason)s") % {"where": where, "reason": message})
+
+    # -- checking
+
+    @staticmethod
+    def _location(rec: records.ParsedRecommendation) -> str:
+        return str(rec.row) if rec.row is not None else (rec.paragraph or rec.where)
+
+    def _mine(self) -> list[records.ParsedRecommendation]:
+        """The recommendations about the chosen state; the others are counted and left aside,
+        with the problems found in them."""
+        mine, other_locations, other_names = [], set(), Counter()
+        cache: dict[str, str | None] = {}
+        for rec in self.parsed.recommendations:
+            names = rec.states_under_review or ([rec.state_under_review] if rec.state_under_review else [])
+            if names:
+                codes = set()
+                for name in names:
+                    if name not in cache:
+                        cache[name] = self.vocab.state(name)
+                    codes.add(cache[name])
+                if self.country.pk not in codes:
+                    self.summary.other_rows += 1
+                    other_locations.add(self._location(rec))
+                    other_names[names[0] if len(names) == 1 else ", ".join(names)] += 1
+                    continue
+            mine.append(rec)
+        mine_locations = {self._location(rec) for rec in mine}
+        self.problems = [
+            p for p in self.parsed.problems if p.where in mine_locations or p.where not in other_locations
+        ]
+        self.other_names = other_names
+        return mine
+
+    def _check(self, index: int, rec: records.ParsedRecommendation, problem_locations: set[str]) -> Item:
+        item = Item(index=index, rec=rec)
+        if self._location(rec) in problem_locations:
+            item.valid = False
+        item.text = (rec.text or "").strip()
+        item.language = rec.language if rec.language in ("tg", "ru", "en") else ""
+        if not item.language:
+            self._error(
+                item,
+                "language",
+                _('"%(value)s" is not a language (expected en, ru or tg).') % {"value": rec.language},
+            )
+        if not item.text and item.valid:
+            self._error(item, "text", _("the recommendation text is empty."))
+        item.normtext = normalise_text(item.text)
+
+        codes, unknown = self.vocab.states(rec.recommending_states)
+        for name in unknown:
+            self._error(
+                item, "recommending_states", _('"%(value)s" is not a known state.') % {"value": shorten(name)}
+            )
+        item.states = tuple(sorted(set(codes)))
+
+        item.symbol = " ".join((rec.document_symbol or self.parsed.document_symbol or self.document).split())
+        item.mechanism = self.vocab.mechanism(
+            rec.mechanism,
+            symbol=item.symbol,
+            has_states=bool(rec.recommending_states),
+            fmt=self.parsed.format,
+        )
+        if item.mechanism is None:
+            if rec.mechanism:
+                reason = _(
+                    '"%(value)s" is not a known mechanism (expected a code such as UPR, CAT, CCPR, SPT or '
+                    "SP, or a special procedure's mandate)."
+                ) % {"value": shorten(rec.mechanism)}
+            else:
+                reason = _(
+                    "the mechanism is not given and cannot be told from the document symbol: name it "
+                    "(for a table, map a column onto mechanism)."
+                )
+            self._error(item, "mechanism", reason)
+        elif (
+            item.mechanism.kind == Mechanism.Kind.UPR
+            and not rec.recommending_states
+            and self._location(rec) not in problem_locations
+        ):
+            self._error(item, "recommending_states", _("no recommending state is given."))
+
+        item.themes, item.groups, unknown = self.vocab.labels(rec.themes + rec.affected_groups)
+        source = LabelMapping.Source(self.vocab.sources[0]).label
+        for label in unknown:
+            self.summary.unknown_labels[(self.vocab.sources[0], label)] += 1
+            column = "themes" if label in [_clean(v) for v in rec.themes] else "affected_groups"
+            self._error(
+                item,
+                column,
+                _(
+                    '"%(value)s" is not a known label (%(source)s): an administrator can map it to a theme '
+                    "or an affected group under Administration › Label mappings."
+                )
+                % {"value": shorten(label), "source": source},
+            )
+        item.goals, item.targets, unknown = self.vocab.sdgs(rec.sdgs)
+        for label in unknown:
+            self._error(
+                item,
+                "sdgs",
+                _('"%(value)s" is not a Sustainable Development Goal or target (such as 16 or 16.3).')
+                % {"value": shorten(label)},
+            )
+        if rec.position is not None and rec.position not in Position.values:
+            self._error(item, "position", _('"%(value)s" is not a position.') % {"value": rec.position})
+        item.session = normalise_session(rec.session) if (rec.session or "").strip() else ""
+        item.date = rec.date or self.parsed.document_date
+        return item
+
+    # -- the import
+
+    def run(self) -> ImportSummary:
+        summary = self.summary
+        mine = self._mine()
+        problem_locations = {p.where for p in self.problems if p.where}
+        for problem in self.problems:
+            self._problem(problem)
+        self.items = items = [self._check(index, rec, problem_locations) for index, rec in enumerate(mine)]
+        valid = [item for item in items if item.valid]
+
+        if not items and not summary.errors:
+            if summary.other_rows:
+                others = [name for name, _n in self.other_names.most_common()]
+                summary.add_error(
+                    None,
+                    _("The file has no recommendations for %(state)s. It has some for: %(states)s.")
+                    % {"state": self.country.name, "states": shorten(", ".join(others), 300) or "—"},
+                )
+            else:
+                summary.add_error(None, _("The file holds no recommendations."))
+        if not valid or (summary.errors and not self.skip_invalid):
+            return self._finish(written=False)
+
+        with transaction.atomic():
+            self._write(valid)
+            failed = bool(summary.errors) and (not self.skip_invalid or not summary.imported)
+            if failed or summary.dry_run:
+                transaction.set_rollback(True)
+        return self._finish(written=not (failed or summary.dry_run))
+
+    def _finish(self, *, written: bool) -> ImportSummary:
+        summary = self.summary
+        summary.invalid = sum(1 for item in self.items if not item.valid)
+        summary.errors.sort(key=_sort_key)
+        if summary.errors and (not self.skip_invalid or not summary.imported):
+            summary.discard_counts()
+            written = False
+        summary.written = written
+        return summary
+
+    # -- documents
+
+    def _load(self, valid: list[Item]) -> None:
+        """Documents of the state (and any other named by symbol in the file), and the stored
+        recommendations of the state for the file's mechanisms, as compared texts."""
+        symbols = {item.symbol for item in valid if item.symbol}
+        documents = SourceDocument.objects.filter(country=self.country) | SourceDocument.objects.filter(
+            symbol__in=symbols
+        )
+        self.documents = {doc.pk: doc for doc in documents.order_by("pk")}
+        mechanism_ids = {item.mechanism.pk for item in valid}
+        states = defaultdict(list)
+        for rec_id, code in Recommendation.recommending_states.through.objects.filter(
+            recommendation__country=self.country, recommendation__mechanism_id__in=mechanism_ids
+        ).values_list("recommendation_id", "country_id"):
+            states[rec_id].append(code)
+        self.stored: dict[int, tuple] = {}
+        # document → (language, text) → the recommending states of each stored record of it
+        self.texts_by_document: dict[int | None, dict] = defaultdict(lambda: defaultdict(list))
+        for pk, doc_id, mechanism_id, en, ru, tg in Recommendation.objects.filter(
+            country=self.country, mechanism_id__in=mechanism_ids
+        ).values_list("pk", "document_id", "mechanism_id", "text_en", "text_ru", "text_tg"):
+            codes = tuple(sorted(set(states[pk])))
+            texts = {lang: normalise_text(t) for lang, t in (("en", en), ("ru", ru), ("tg", tg)) if t.strip()}
+            self.stored[pk] = (doc_id, mechanism_id, texts, codes)
+            for lang, text in texts.items():
+                self.texts_by_document[doc_id][(lang, text)].append(frozenset(codes))
+
+    def _family(self, document: SourceDocument | None, mechanism_id: int) -> tuple:
+        """The review a document stands for: documents of one mechanism sharing a session are one."""
+        if document is None:
+            return ("none", mechanism_id)
+        if document.session:
+            return ("session", document.mechanism_id, normalise_session(document.session))
+        return ("document", document.pk)
+
+    def _document_update(self, doc: SourceDocument, **values) -> None:
+        """Fill what a document lacks (its symbol, session, cycle, year, date), recorded."""
+        changes = {name: value for name, value in values.items() if value and not getattr(doc, name)}
+        if not changes:
+            return
+        before = {name: getattr(doc, name) for name in changes}
+        for name, value in changes.items():
+            setattr(doc, name, value)
+        doc.full_clean()
+        doc.save(update_fields=list(changes))
+        audit.record(
+            instance=doc,
+            action="update",
+            by=self.by,
+            source=AUDIT_SOURCE,
+            changes=audit.diff(before, changes),
+            summary=doc.symbol or doc.title_en,
+        )
+
+    def _linked(self, members: list[Item], candidates: list[SourceDocument], year: int | None):
+        """The candidate document holding most of these recommendations, when it holds enough of
+        them to be the same review (LINK_SHARE of the smaller of the two) and is of about the same
+        year. A recommendation counts when a stored one has its text and its recommending states
+        or some of them (a joint recommendation given state by state counts too)."""
+        best, best_count = None, 0
+        for doc in candidates:
+            doc_year = doc.year or symbol_year(doc.symbol)
+            if year and doc_year and abs(doc_year - year) > 1:
+                continue
+            stored = self.texts_by_document.get(doc.pk)
+            if not stored:
+                continue
+            count = 0
+            for item in members:
+                mine = frozenset(item.states)
+                states = stored.get(item.text_key[:2], ())
+                if any(mine <= codes or codes <= mine for codes in states):
+                    count += 1
+            size = sum(len(v) for v in stored.values())
+            if count and count >= math.ceil(LINK_SHARE * min(len(members), size)) and count > best_count:
+                best, best_count = doc, count
+        return best
+
+    def _document_for(self, mechanism: Mechanism, symbol: str, session: str, members: list[Item]):
+        """The document of a group of recommendations: (document or None, error or "")."""
+        number = parse_whole_number(session) if session else None
+        is_upr = mechanism.kind == Mechanism.Kind.UPR
+        dates = [m.date for m in members if m.date]
+        year = (session_year(number) if is_upr and number else None) or (dates[0].year if dates else None)
+        # Only to tell reviews apart, never stored.
+        about = year or symbol_year(symbol)
+        cycle = next((m.rec.cycle for m in members if m.rec.cycle), None) or (
+            upr_cycle(number) if is_upr and number else None
+        )
+        of_mechanism = [
+            d
+            for d in self.documents.values()
+            if d.mechanism_id == mechanism.pk and d.country_id == self.country.pk
+        ]
+        same_session = [d for d in of_mechanism if d.session and normalise_session(d.session) == session]
+        fill = {"cycle": cycle, "year": year, "date": dates[0] if dates else None}
+        if symbol:
+            key = symbol_key(symbol)
+            doc = next((d for d in self.documents.values() if d.symbol and symbol_key(d.symbol) == key), None)
+            if doc is not None:
+                if doc.country_id != self.country.pk:
+                    return None, _("the document %(symbol)s is recorded for %(state)s.") % {
+                        "symbol": doc.symbol,
+                        "state": doc.country.name,
+                    }
+                if doc.mechanism_id != mechanism.pk:
+                    return None, _(
+                        "the document %(symbol)s is recorded under the mechanism %(mechanism)s."
+                    ) % {
+                        "symbol": doc.symbol,
+                        "mechanism": doc.mechanism.code,
+                    }
+                if session and doc.session and normalise_session(doc.session) != session:
+                    return None, _(
+                        "the document %(symbol)s is recorded for session %(stored)s, not %(session)s."
+                    ) % {
+                        "symbol": doc.symbol,
+                        "stored": doc.session,
+                        "session": session,
+                    }
+                self._document_update(doc, session=session, **fill)
+                return doc, ""
+            if session:
+                doc = next((d for d in same_session if not d.symbol), None)
+            else:
+                doc = self._linked(members, [d for d in of_mechanism if not d.symbol], about)
+            if doc is not None:
+                self._document_update(doc, symbol=symbol, session=session, **fill)
+                return doc, ""
+            return self._document_create(mechanism, symbol, session, number, year, cycle, dates), ""
+        if session:
+            if same_session:
+                # The one with a symbol says more; else the oldest.
+                return sorted(same_session, key=lambda d: (not d.symbol, d.pk))[0], ""
+            doc = self._linked(members, [d for d in of_mechanism if d.symbol and not d.session], about)
+            if doc is not None:
+                self._document_update(doc, session=session, **fill)
+                return doc, ""
+            return self._document_create(mechanism, symbol, session, number, year, cycle, dates), ""
+        return None, ""
+
+    def _document_create(self, mechanism, symbol, session, number, year, cycle, dates) -> SourceDocument:
+        titles = {}
+        if self.parsed.document_title:
+            titles = {"title_en": self.parsed.document_title[:255]}
+        elif session:
+            titles = document_titles(
+                session=number or session, year=year, state=self.country, mechanism=mechanism.code
+            )
+        doc = SourceDocument(
+            mechanism=mechanism,
+            country=self.country,
+            symbol=symbol,
+            session=session,
+            cycle=cycle,
+            year=year,
+            date=dates[0] if dates else None,
+            **titles,
+        )
+        services.source_document_create(document=doc, by=self.by, source=AUDIT_SOURCE)
+        self.documents[doc.pk] = doc
+        return doc
+
+    def _resolve_documents(self, valid: list[Item]) -> list[Item]:
+        groups: dict[tuple, list[Item]] = defaultdict(list)
+        for item in valid:
+            groups[(item.mechanism.pk, symbol_key(item.symbol), item.session)].append(item)
+        resolved = []
+        for members in groups.values():
+            first = members[0]
+            doc, error = self._document_for(first.mechanism, first.symbol, first.session, members)
+            for item in members:
+                if error:
+                    self._error(item, "document_symbol" if item.symbol else "session", error)
+                else:
+                    item.document = doc
+                    resolved.append(item)
+        resolved.sort(key=lambda item: item.index)
+        return resolved
+
+    # -- matching
+
+    def _indexes(self) -> None:
+        self.exact: dict[tuple, list[int]] = defaultdict(list)
+        self.near: dict[tuple, list[tuple[int, str]]] = defaultdict(list)
+        self.by_text: dict[tuple, list[tuple[int, frozenset]]] = defaultdict(list)
+        self.record_family: dict[int, tuple] = {}
+        for pk in sorted(self.stored):
+            doc_id, mechanism_id, texts, codes = self.stored[pk]
+            family = self._family(self.documents.get(doc_id), mechanism_id)
+            self.record_family[pk] = family
+            for lang, text in texts.items():
+                self.exact[(family, lang, text, codes)].append(pk)
+                self.near[(family, lang, codes)].append((pk, text))
+                self.by_text[(family, lang, text)].append((pk, frozenset(codes)))
+        self.aliases: dict[tuple, int] = {}
+        for text_key, existing_id in NearMatch.objects.filter(
+            state=NearMatch.State.CONFIRMED, existing__country=self.country
+        ).values_list("text_key", "existing_id"):
+            if existing_id in self.record_family:
+                self.aliases[(self.record_family[existing_id], text_key)] = existing_id
+
+    def _match(self, resolved: list[Item]) -> list[Item]:
+        """Items to write, each with the stored record it updates (if any); repeats are skipped."""
+        self._indexes()
+        self.claimed: set[int] = set()
+        seen: set[tuple] = set()
+        out = []
+        for item in resolved:
+            family = self._family(item.document, item.mechanism.pk)
+            key = (family, *item.text_key)
+            if key in seen:
+                self.summary.skipped += 1
+                continue
+            seen.add(key)
+            pks = self.exact.get(key, [])
+            pk = next((p for p in pks if p not in self.claimed), None)
+            if pk is None and not pks:
+                alias = self.aliases.get((family, text_key_hash(*item.text_key)))
+                if alias is not None:
+                    item.alias = True
+                    pk = alias if alias not in self.claimed else None
+            if pk is None and (pks or item.alias):
+                self.summary.skipped += 1  # its stored record was matched by an earlier row
+                continue
+            if pk is None and item.states:
+                # A joint recommendation that this source gives once per recommending state (as
+                # UPR Info does): the same text of the same review, made by some of its states.
+                mine = set(item.states)
+                pk = next(
+                    (p for p, codes in self.by_text.get((family, *item.text_key[:2]), []) if mine < codes),
+                    None,
+                )
+            if pk is not None:
+                self.claimed.add(pk)
+                item.stored_pk = pk
+            out.append(item)
+        return out
+
+    def _stored_records(self, pks: list[int]) -> dict[int, Recommendation]:
+        found = {}
+        for start in range(0, len(pks), 500):
+            for rec in (
+                Recommendation.objects.filter(pk__in=pks[start : start + 500])
+                .select_related("document")
+                .prefetch_related(
+                    "recommending_states", "themes", "affected_groups", "sdg_goals", "sdg_targets"
+                )
+            ):
+                found[rec.pk] = rec
+        return found
+
+    # -- writing
+
+    def _key(self, states, document: SourceDocument | None, text: str) -> str:
+        review = (document.session or document.symbol) if document is not None else ""
+        return natural_key(country=self.country.pk, session=review, recommending_states=states, text=text)
+
+    def _data(self, item: Item, stored: Recommendation | None, states: dict[str, Country]):
+        text_field = f"text_{item.language}"
+        document = item.document
+        year = (document.year if document is not None else None) or (item.date.year if item.date else None)
+        if stored is None:
+            position = item.rec.position or (
+                Position.PENDING if item.mechanism.kind == Mechanism.Kind.UPR else Position.NOT_APPLICABLE
+            )
+            data = services.RecommendationData(
+                country=self.country,
+                mechanism=item.mechanism,
+                document=document,
+                paragraph=item.rec.paragraph,
+                original_language=item.language,
+                position=position,
+                position_note=item.rec.position_note,
+                year=year,
+                is_published=self.publish,
+                natural_key=self._key(item.states, document, item.text),
+                recommending_states=[states[code] for code in item.states],
+                themes=item.themes,
+                affected_groups=item.groups,
+                sdg_goals=item.goals,
+                sdg_targets=item.targets,
+            )
+            setattr(data, text_field, item.text)
+            return data
+        position = stored.position
+        final = (Position.SUPPORTED, Position.SUPPORTED_IN_PART, Position.NOTED)
+        if item.rec.position is not None and not (
+            item.rec.position == Position.PENDING and position in final
+        ):
+            position = item.rec.position
+        document = stored.document if stored.document_id else document
+        data = services.RecommendationData(
+            country=self.country,
+            mechanism=stored.mechanism,
+            document=document,
+            paragraph=item.rec.paragraph or stored.paragraph,
+            text_tg=stored.text_tg,
+            text_ru=stored.text_ru,
+            text_en=stored.text_en,
+            original_language=stored.original_language,
+            position=position,
+            position_note=item.rec.position_note or stored.position_note,
+            status=stored.status,
+            year=(document.year if document is not None else None) or year or stored.year,
+            is_published=stored.is_published,
+            # The same states, or more when rows give a joint recommendation state by state.
+            recommending_states=_union(
+                stored.recommending_states.all(), [states[code] for code in item.states]
+            ),
+            themes=_union(stored.themes.all(), item.themes),
+            affected_groups=_union(stored.affected_groups.all(), item.groups),
+            sdg_goals=_union(stored.sdg_goals.all(), item.goals),
+            sdg_targets=_union(stored.sdg_targets.all(), item.targets),
+        )
+        if not item.alias:
+            setattr(data, text_field, item.text)
+        codes = [state.pk for state in data.recommending_states]
+        data.natural_key = self._key(codes, document, getattr(data, text_field))
+        return data
+
+    def _write(self, valid: list[Item]) -> None:
+        summary = self.summary
+        self._load(valid)
+        to_write = self._match(self._resolve_documents(valid))
+        stored = self._stored_records([item.stored_pk for item in to_write if item.stored_pk])
+        states = Country.objects.in_bulk({code for item in to_write for code in item.states})
+        total = len(to_write)
+        created: list[Item] = []
+        for done, item in enumerate(to_write, start=1):
+            record = stored.get(item.stored_pk) if item.stored_pk else None
+            try:
+                data = self._data(item, record, states)
+                if record is None:
+                    item.result = services.recommendation_create(data=data, by=self.by, source=AUDIT_SOURCE)
+                    summary.created += 1
+                    created.append(item)
+                else:
+                    item.result = record
+                    if _same(record, data):
+                        summary.unchanged += 1
+                    elif services.recommendation_update(
+                        recommendation=record, data=data, by=self.by, source=AUDIT_SOURCE
+                    ):
+                        summary.updated += 1
+                    else:
+                        summary.unchanged += 1
+            except ValidationError as exc:
+                self._error(item, "text", " ".join(exc.messages))
+            if self.progress and (done % PROGRESS_EVERY == 0 or done == total):
+                self.progress(done, total)
+        self._near_matches(created)
+        self._clusters(to_write)
+        summary.documents = sorted({item.document.name for item in to_write if item.document is not None})
+
+    def _near_matches(self, created: list[Item]) -> None:
+        """List each created record that is close to a stored one of its review: a similar text
+        with the same recommending states, or the same text made jointly by states that stored
+        records each hold part of."""
+        for item in created:
+            family = self._family(item.document, item.mechanism.pk)
+            matches: list[tuple[int, float]] = []
+            choices = {
+                pk: text
+                for pk, text in self.near.get((family, item.language, item.states), [])
+                if pk not in self.claimed
+            }
+            if choices:
+                best = process.extractOne(
+                    item.normtext, choices, scorer=fuzz.ratio, score_cutoff=NEAR_MATCH_RATIO
+                )
+                if best is None:
+                    # One text's words all within the other's: a piece of a compound recommendation
+                    # that another source split (or joined).
+                    best = process.extractOne(
+                        item.normtext, choices, scorer=fuzz.token_set_ratio, score_cutoff=CONTAINED_RATIO
+                    )
+                if best is not None:
+                    matches.append((best[2], best[1]))
+            mine = set(item.states)
+            for pk, codes in self.by_text.get((family, item.language, item.normtext), []):
+                if codes < mine and pk not in self.claimed:
+                    matches.append((pk, 100.0))
+            for existing_id, score in matches:
+                self._near_match(item, existing_id, score)
+
+    def _near_match(self, item: Item, existing_id: int, score: float) -> None:
+        near = NearMatch.objects.create(
+            recommendation=item.result,
+            existing_id=existing_id,
+            score=round(score, 1),
+            text_key=text_key_hash(*item.text_key),
+            found_in=f"{self.filename}, {item.rec.where}"[:255],
+        )
+        audit.record(
+            instance=near,
+            action="create",
+            by=self.by,
+            source=AUDIT_SOURCE,
+            changes={
+                "recommendation": [None, item.result.pk],
+                "existing": [None, existing_id],
+                "score": [None, near.score],
+            },
+            summary=str(near),
+        )
+        self.summary.near_matches += 1
+
+    def _clusters(self, written: list[Item]) -> None:
+        from adolat.followup.models import Cluster
+        from adolat.followup.services import cluster_create
+
+        groups: dict[tuple, list[Item]] = defaultdict(list)
+        unfiled = False
+        for item in written:
+            if not item.rec.cluster or item.result is None:
+                continue
+            if item.document is None:
+                unfiled = True
+                continue
+            groups[(item.document.pk, item.rec.cluster)].append(item)
+        if unfiled:
+            self.summary.warnings.append(
+                _("Recommendations that form a cluster were not grouped: the file names no document.")
+            )
+        for (_doc, value), members in groups.items():
+            recommendations = list({m.result.pk: m.result for m in members}.values())
+            if len(recommendations) < 2:
+                continue
+            paragraphs = {m.rec.paragraph for m in members}
+            paragraph = paragraphs.pop() if len(paragraphs) == 1 and "" not in paragraphs else value
+            cluster_create(
+                country=self.country,
+                recommendations=recommendations,
+                origin=Cluster.Origin.DOCUMENT,
+                state=Cluster.State.CONFIRMED,
+                document=members[0].document,
+                paragraph=paragraph[:32],
+                source=AUDIT_SOURCE,
+                by=self.by,
+            )
+            self.summary.clusters += 1
+
+
+def write(parsed: records.ParsedFile, **options) -> ImportSummary:
+    """Bring the database in step with a parsed file (see the module docstring)."""
+    return Writer(parsed, **options).run()
