@@ -100,12 +100,7 @@ def parse_mapping(items) -> dict[str, str]:
 def parse(data: bytes, *, filename: str = "", options: dict | None = None) -> records.ParsedFile:
     parsed = records.ParsedFile(format=FORMAT)
 
-    def problem(row: int | None, column: str, value: str, message: str) -> None:
-        parsed.problems.append(
-            records.ParseProblem(
-                where="" if row is None else str(row), column=column, value=value, message=message
-            )
-        )
+    problem = parsed.problem
 
     try:
         mapping = parse_mapping((options or {}).get("mapping") or {})

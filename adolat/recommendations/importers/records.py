@@ -60,3 +60,8 @@ class ParsedFile:
     # field name ("text", "recommending_states", "themes"...) → the column header as the file spells
     # it, so the writer's errors name the column the user sees; documents leave it empty.
     columns: dict[str, str] = field(default_factory=dict)
+
+    def problem(self, row: int | None, column: str, value: str, message: str) -> None:
+        """Record a problem at a spreadsheet row (None: the file as a whole)."""
+        where = "" if row is None else str(row)
+        self.problems.append(ParseProblem(where=where, column=column, value=value, message=message))

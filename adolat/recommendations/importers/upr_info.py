@@ -100,12 +100,7 @@ def parse(data: bytes, *, filename: str = "", options: dict | None = None) -> re
     """Every data row of the export as a ParsedRecommendation (values as found)."""
     parsed = records.ParsedFile(format=FORMAT)
 
-    def problem(row: int | None, column: str, value: str, message: str) -> None:
-        parsed.problems.append(
-            records.ParseProblem(
-                where="" if row is None else str(row), column=column, value=value, message=message
-            )
-        )
+    problem = parsed.problem
 
     try:
         table = read_table(data, accepts=is_header)
