@@ -4,6 +4,7 @@ every error), confirm, then follow the progress; the history keeps every import'
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +13,7 @@ from adolat.lib.pagination import page_window, paginate
 
 from . import permissions, services
 from .forms import ImportUploadForm
+from .importers.near_matches import near_match_confirm, near_match_dismiss, pending_near_matches
 from .models import ImportRun
 from .tasks import progress_of
 
@@ -93,3 +95,45 @@ def import_cancel(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("recommendations:import-list")
+
+
+@login_required
+def near_match_list(request):
+    """Recommendations an import found close to stored ones: the coordinator decides whether they
+    are the same (merge) or different (keep both)."""
+    if not permissions.can_import(request.user):
+        raise PermissionDenied
+    page = paginate(
+        pending_near_matches().select_related("recommendation__document", "existing__document"),
+        request.GET,
+        per_page=20,
+    )
+    return render(
+        request, "recommendations/imports/near_matches.html", {"page": page, "page_links": page_window(page)}
+    )
+
+
+@login_required
+@require_POST
+def near_match_decide(request, pk: int):
+    if not permissions.can_import(request.user):
+        raise PermissionDenied
+    near_match = pending_near_matches().filter(pk=pk).first()
+    if near_match is None:
+        raise Http404
+    try:
+        if request.POST.get("decision") == "merge":
+            near_match_confirm(
+                near_match=near_match, by=request.user, take_text=request.POST.get("text") == "new"
+            )
+            messages.success(request, _("The two records were merged into one recommendation."))
+        elif request.POST.get("decision") == "different":
+            near_match_dismiss(near_match=near_match, by=request.user)
+            messages.success(request, _("Both recommendations were kept as different ones."))
+        else:
+            messages.error(
+                request, _("Choose whether the two are the same recommendation or different ones.")
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("recommendations:near-matches")

@@ -50,6 +50,14 @@ MATRIX = {
         lambda o: reverse("recommendations:import-detail", args=[o["import_run"].pk]),
         only(("administrator", "coordinator"), anonymous=302),
     ),
+    "recommendations:near-matches": (
+        lambda o: reverse("recommendations:near-matches"),
+        only(("administrator", "coordinator"), no=403, anonymous=302),
+    ),
+    "recommendations:near-match-decide": (
+        lambda o: reverse("recommendations:near-match-decide", args=[1]),
+        signed_in(405),
+    ),
     # Changes are POST only: a GET is refused once signed in.
     "recommendations:import-confirm": (
         lambda o: reverse("recommendations:import-confirm", args=[o["import_run"].pk]),

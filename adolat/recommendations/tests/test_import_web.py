@@ -128,3 +128,41 @@ def test_only_coordinators_and_administrators_import(client, users, role, django
     assert client.get(LIST).status_code == 403
     assert client.get(reverse("recommendations:import-detail", args=[run.pk])).status_code == 404
     assert client.post(reverse("recommendations:import-confirm", args=[run.pk])).status_code == 404
+
+
+def test_a_coordinator_merges_or_keeps_apart_near_matches_found_by_an_import(coordinator_client, users):
+    from adolat.recommendations.importers import run_import
+    from adolat.recommendations.models import NearMatch
+
+    header = b"To,Text,From,Response,Issue,Session\n"
+    text = b"Ratify the Optional Protocol to the Convention against Torture"
+    tail = b",Brazil,Accepted,Torture and other CID treatment,12\n"
+    first = header + b"Tajikistan," + text + tail
+    second = header + b"Tajikistan," + text + b" promptly" + tail
+    for data in (first, second):
+        summary = run_import(data, filename="x.csv", country="TJ", publish=True)
+        assert summary.errors == []
+    match = NearMatch.objects.get()
+    page = coordinator_client.get(reverse("recommendations:near-matches")).content.decode()
+    assert "promptly" in page and "Same recommendation: merge" in page
+
+    response = coordinator_client.post(
+        reverse("recommendations:near-match-decide", args=[match.pk]), {"decision": "merge"}
+    )
+    assert response.status_code == 302
+    assert Recommendation.objects.count() == 1
+    match.refresh_from_db()
+    assert match.state == NearMatch.State.CONFIRMED
+    assert (
+        "Nothing to decide"
+        in coordinator_client.get(reverse("recommendations:near-matches")).content.decode()
+    )
+
+
+def test_only_coordinators_decide_near_matches(client, users):
+    client.force_login(users["focal_point"])
+    assert client.get(reverse("recommendations:near-matches")).status_code == 403
+    assert (
+        client.post(reverse("recommendations:near-match-decide", args=[1]), {"decision": "merge"}).status_code
+        == 403
+    )
