@@ -10,9 +10,8 @@ script of Adolat must come from Adolat itself. The OpenAPI document is at `opena
 
 from typing import Annotated
 
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Field, NinjaAPI, Path, Query
@@ -31,6 +30,8 @@ from adolat.recommendations.models import (
 )
 
 from . import auth
+from .pagination import PageNotFound
+from .pagination import paginate as _paginate
 from .schemas import (
     MAX_ID,
     AffectedGroupOut,
@@ -118,12 +119,6 @@ api = AdolatAPI(
 # --- Errors -------------------------------------------------------------------------------------
 
 
-class PageNotFound(Exception):
-    def __init__(self, page: int, pages: int):
-        super().__init__(page, pages)
-        self.page, self.pages = page, pages
-
-
 def _error(request, status: int, detail: str, errors: list[str] | None = None) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
@@ -194,30 +189,6 @@ def _read(response: dict, errors: dict[int, str] | None = None) -> dict:
             "security": [{}],
             "responses": {status: {"description": text} for status, text in descriptions.items()},
         },
-    }
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int) -> dict:
-    """A page in the shape of schemas.PageMeta: two queries (count, slice) plus the prefetches.
-    Past the last page is 404 rather than an empty page, so a client that computed a page number
-    learns it is wrong; page 1 of an empty list is an empty page."""
-    paginator = Paginator(queryset, page_size)
-    if page > paginator.num_pages:
-        raise PageNotFound(page, paginator.num_pages)
-
-    def link(number: int) -> str:
-        query = request.GET.copy()
-        query["page"] = str(number)
-        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-
-    return {
-        "count": paginator.count,
-        "page": page,
-        "page_size": page_size,
-        "pages": paginator.num_pages,
-        "next": link(page + 1) if page < paginator.num_pages else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": list(paginator.page(page).object_list),
     }
 
 

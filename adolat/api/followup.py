@@ -19,13 +19,8 @@ answered with 401. Then, in this order:
 import functools
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from ninja import Body, Path, Query, Router, Status
-from ninja.errors import HttpError
 
 from adolat.accounts.models import Organisation
 from adolat.followup import permissions, selectors, services
@@ -33,6 +28,7 @@ from adolat.followup.models import ReportingPeriod
 from adolat.recommendations.selectors import get_recommendation_for_user
 
 from . import auth
+from .pagination import paginate as _paginate
 from .schemas import Error, Pagination
 from .schemas_followup import (
     AssessmentFilters,
@@ -164,36 +160,6 @@ def _period(pk: int | None) -> ReportingPeriod | None:
             % {"value": pk, "parameter": "period"}
         )
     return period
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int) -> dict:
-    """A page in the shape of schemas.PageMeta, as the other lists of v1 give it."""
-    paginator = Paginator(queryset, page_size)
-    if page > paginator.num_pages:
-        raise HttpError(
-            404,
-            ngettext(
-                "There is no page %(page)s: the list has %(pages)s page.",
-                "There is no page %(page)s: the list has %(pages)s pages.",
-                paginator.num_pages,
-            )
-            % {"page": page, "pages": paginator.num_pages},
-        )
-
-    def link(number: int) -> str:
-        query = request.GET.copy()
-        query["page"] = str(number)
-        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-
-    return {
-        "count": paginator.count,
-        "page": page,
-        "page_size": page_size,
-        "pages": paginator.num_pages,
-        "next": link(page + 1) if page < paginator.num_pages else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": list(paginator.page(page).object_list),
-    }
 
 
 # --- Clusters -----------------------------------------------------------------------------------
