@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from adolat.accounts.models import Organisation
 from adolat.lib import audit
 from adolat.recommendations.models import Recommendation
+from adolat.recommendations.services import recommendation_set_status
 
 from . import permissions
 from .models import (
@@ -951,25 +952,13 @@ def _set_status_from(report: ProgressReport, *, by, source: str) -> list[Recomme
         targets = Recommendation.objects.filter(pk=assignment.recommendation_id)
     else:
         targets = Recommendation.objects.filter(clusters=assignment.cluster_id)
-    changed = []
-    now = timezone.now()
     # `of`: PostgreSQL cannot lock the nullable side of the outer join to the document.
-    for rec in targets.select_for_update(of=("self",)).select_related("document").order_by("pk"):
-        if rec.status == report.proposed_status:
-            continue
-        before = rec.status
-        Recommendation.objects.filter(pk=rec.pk).update(status=report.proposed_status, updated=now)
-        rec.status = report.proposed_status
-        audit.record(
-            instance=rec,
-            action="update",
-            by=by,
-            source=source,
-            changes={"status": [before, rec.status]},
-            summary=rec.reference,
-        )
-        changed.append(rec)
-    return changed
+    locked = targets.select_for_update(of=("self",)).select_related("document").order_by("pk")
+    return [
+        rec
+        for rec in locked
+        if recommendation_set_status(recommendation=rec, status=report.proposed_status, by=by, source=source)
+    ]
 
 
 @transaction.atomic

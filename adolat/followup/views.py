@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adolat.lib.pagination import page_window, paginate
 from adolat.recommendations.selectors import get_recommendation_for_user
 
-from . import permissions, selectors, services
+from . import permissions, reminders, selectors, services
 from .forms import (
     AssessmentForm,
     AssignmentForm,
@@ -89,9 +88,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     # Another person's notification is a 404, like a missing one.
     note = get_object_or_404(Notification, pk=pk, user=request.user)
-    if note.read_at is None:
-        note.read_at = timezone.now()
-        note.save(update_fields=["read_at"])
+    reminders.notification_mark_read(notification=note, by=request.user)
     if request.POST.get("open") and url_has_allowed_host_and_scheme(note.url, allowed_hosts=None):
         return redirect(note.url)
     if request.htmx:
@@ -103,7 +100,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    reminders.notification_mark_all_read(by=request.user)
     messages.success(request, _("All notifications are marked as read."))
     return redirect("followup:inbox")
 

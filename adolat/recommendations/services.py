@@ -177,6 +177,26 @@ def recommendation_update(
 
 
 @transaction.atomic
+def recommendation_set_status(*, recommendation: Recommendation, status: str, by, source: str) -> bool:
+    """Set the state's implementation status (the follow-up derives it from validated reports);
+    recorded in the history. Returns whether it changed."""
+    before = recommendation.status
+    if before == status:
+        return False
+    recommendation.status = status
+    recommendation.save(update_fields=["status", "updated"])
+    audit.record(
+        instance=recommendation,
+        action="update",
+        by=by,
+        source=source,
+        changes={"status": [before, status]},
+        summary=recommendation.reference,
+    )
+    return True
+
+
+@transaction.atomic
 def recommendation_set_published(*, recommendation: Recommendation, published: bool, by, source: str) -> None:
     if recommendation.is_published != published:
         audit.record(
