@@ -28,6 +28,15 @@ needs_shared_data = pytest.mark.skipif(
 PASSWORD = "correct horse battery staple 42"  # noqa: S105 — test accounts only
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http():
+    """The test client and the live server speak plain HTTP, which production redirects to HTTPS.
+    Set for the whole session: the live server reads it once, when it starts."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings, tmp_path_factory):
     """Tests render templates without running collectstatic: serve static files from the apps."""
@@ -64,6 +73,51 @@ def _english_for_wider_fixtures():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_for_test_logins(request, monkeypatch):
+    """`Client.login`/`force_login` skip the sign-in pages, so they would leave an administrator or
+    coordinator at the second step (adolat/accounts/mfa.py). Here they also verify the session,
+    with a test device, as if the person had given their second factor. Tests of the sign-in itself
+    request the `real_mfa` fixture to see the app as it is."""
+    if "real_mfa" in request.fixturenames:
+        return
+    from django.test.client import ClientMixin
+
+    original = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        verify_session_for_tests(self, user)
+
+    monkeypatch.setattr(ClientMixin, "_login", _login)
+
+
+@pytest.fixture
+def real_mfa():
+    """Request it to sign in test clients without the automatic second factor above."""
+
+
+def verify_session_for_tests(client, user) -> None:
+    """Mark the client's session as just signed in with the password and, when the person needs
+    one, the second factor (a device of this helper's own, holding no codes)."""
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from adolat.accounts import mfa
+
+    session = client.session
+    session[mfa.PASSWORD_AT] = int(time.time())
+    if mfa.mfa_required(user):
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name="test session", defaults={"confirmed": True}
+        )
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session[mfa.FACTOR_AT] = session[mfa.PASSWORD_AT]
+    session.save()
 
 
 @pytest.fixture

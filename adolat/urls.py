@@ -13,6 +13,7 @@ def healthz(request):
 urlpatterns = [
     path("", include("adolat.recommendations.urls")),
     path("accounts/", include("adolat.accounts.urls")),
+    path("accounts/passkeys/", include("adolat.accounts.webauthn_urls")),
     path("follow-up/", include("adolat.followup.urls")),
     path("api/v1/", include("adolat.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

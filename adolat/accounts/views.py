@@ -1,21 +1,40 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_otp import DEVICE_ID_SESSION_KEY
 
-from . import services
+from . import mfa, services
 from .forms import ApiTokenForm, EmailAuthenticationForm
 from .models import ApiToken
 
 
 class LoginView(auth_views.LoginView):
+    """Step 1 of signing in: the e-mail address and the password. A person with a second factor
+    continues to step 2 (views_mfa.verify); one whose role requires a second factor they have not
+    set up continues to the sign-in security page (see mfa.py)."""
+
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        # A password alone never carries over a second factor given earlier in this browser.
+        self.request.session.pop(DEVICE_ID_SESSION_KEY, None)
+        self.request.session.pop(mfa.FACTOR_AT, None)
+        response = super().form_valid(form)
+        mfa.mark_password(self.request)
+        step = mfa.pending_step(self.request.user)
+        if step is None:
+            return response
+        target = reverse("accounts:mfa-verify" if step == "verify" else "accounts:security")
+        return redirect(f"{target}?{urlencode({'next': self.get_success_url()})}")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -220,7 +220,10 @@ def list_recommendations(request, params: Query[RecommendationFilters]):
     queryset = selectors.recommendation_list(user=request.auth, filters=filters).prefetch_related(
         *LIST_PREFETCH
     )
-    return _paginate(request, queryset, params.page, params.page_size)
+    paginator = selectors.RecommendationPaginator(
+        queryset, params.page_size, count=selectors.recommendation_count(user=request.auth, filters=filters)
+    )
+    return _paginate(request, queryset, params.page, params.page_size, paginator=paginator)
 
 
 @api.get(

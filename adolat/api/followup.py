@@ -17,14 +17,16 @@ answered with 401. Then, in this order:
 """
 
 import functools
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from ninja import Body, Path, Query, Router, Status
+from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from adolat.accounts.models import Organisation
 from adolat.followup import permissions, selectors, services
 from adolat.followup.models import ReportingPeriod
+from adolat.lib import concurrency
 from adolat.recommendations.selectors import get_recommendation_for_user
 
 from . import auth
@@ -100,6 +102,25 @@ def _write(response: dict, statuses=(400, 401, 403, 404)) -> dict:
 
 
 WITH_CONFLICT = (400, 401, 403, 404, 409)
+
+
+class FieldConflictOut(Schema):
+    field: str
+    yours: Any = Field(None, description="The value sent (null when the field was not sent).")
+    current: Any = Field(None, description="The value stored now.")
+    changed_since: bool = Field(description="Someone else changed this field since the version sent.")
+
+
+class ConflictOut(Error):
+    """A stale edit, refused: what differs from the stored record, and its current version."""
+
+    version: int = Field(description="The current version: send it to save the change anyway.")
+    changed: list[FieldConflictOut]
+
+
+def _with_conflict_body(options: dict) -> dict:
+    options["response"][409] = ConflictOut
+    return options
 
 
 # --- Helpers ------------------------------------------------------------------------------------
@@ -369,22 +390,27 @@ def create_progress_report(request, payload: ProgressReportIn):
     "/progress-reports/{id}",
     operation_id="updateProgressReport",
     summary="Edit a draft or returned report (focal points of the reporting body)",
-    **_write({200: ProgressReportOut}, statuses=WITH_CONFLICT),
+    **_with_conflict_body(_write({200: ProgressReportOut}, statuses=WITH_CONFLICT)),
 )
 @_answers_refusals
 def update_progress_report(request, id: Path[Id], payload: ProgressReportUpdateIn):
     user = request.auth
     _focal_point(user)
     report = permissions.get_report_for_user(user, id, write=True)
-    services.progress_report_update(
-        report=report,
-        version=payload.version,
-        text=payload.text,
-        proposed_status=payload.proposed_status,
-        language=payload.language,
-        by=user,
-        source=SOURCE,
-    )
+    yours = {"text": payload.text, "proposed_status": payload.proposed_status, "language": payload.language}
+    try:
+        services.progress_report_update(
+            report=report, version=payload.version, by=user, source=SOURCE, **yours
+        )
+    except ValidationError as exc:
+        if "conflict" not in _error_codes(exc):
+            raise
+        # The service has reloaded the report as it is now: say what changed since.
+        entries = concurrency.entries_since(report, count=report.version - payload.version)
+        current = {name: getattr(report, name) for name in yours}
+        rows = concurrency.value_differences(yours, current, changed=concurrency.changed_fields(entries))
+        detail = " ".join(dict.fromkeys(exc.messages))
+        return Status(409, concurrency.conflict_body(detail=detail, rows=rows, version=report.version))
     return Status(200, _report(user, id))
 
 

@@ -13,11 +13,14 @@ class PageNotFound(Exception):
         self.page, self.pages = page, pages
 
 
-def paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int) -> dict:
+def paginate(
+    request: HttpRequest, queryset: QuerySet, page: int, page_size: int, *, paginator: Paginator | None = None
+) -> dict:
     """A page in the shape of schemas.PageMeta: two queries (count, slice) plus the prefetches.
     Past the last page is 404 rather than an empty page, so a client that computed a page number
-    learns it is wrong; page 1 of an empty list is an empty page."""
-    paginator = Paginator(queryset, page_size)
+    learns it is wrong; page 1 of an empty list is an empty page. `paginator` replaces Django's
+    (e.g. one that knows the count already)."""
+    paginator = paginator or Paginator(queryset, page_size)
     if page > paginator.num_pages:
         raise PageNotFound(page, paginator.num_pages)
 

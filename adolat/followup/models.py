@@ -351,6 +351,9 @@ class Evidence(models.Model):
     )
     url = models.URLField(_("link"), blank=True)
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/", blank=True)
+    # The uploader's own file name, shown and offered as the download name only; the stored
+    # file has a generated name.
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
     description = models.CharField(_("description"), max_length=255, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -28,7 +28,7 @@ from adolat.accounts.models import Organisation, Role
 from adolat.accounts.permissions import can_see_unpublished_recommendations
 from adolat.recommendations.models import Recommendation
 
-from .models import Assessment, Assignment, Cluster, Indicator, ProgressReport
+from .models import Assessment, Assignment, Cluster, Evidence, Indicator, ProgressReport
 
 COORDINATING_ROLES = (Role.ADMINISTRATOR, Role.COORDINATOR)
 # Who may answer for a recommendation in the state: a ministry or agency, the coordinating body
@@ -293,3 +293,14 @@ def get_assessment_for_user(user, pk, *, write: bool = False) -> Assessment:
     if write and not can_edit_assessment(user, assessment):
         raise Http404
     return assessment
+
+
+def get_evidence_file_for_user(user, pk) -> Evidence:
+    """An attached file the person may download: whoever may see its report or its assessment."""
+    return _one(
+        Evidence.objects.exclude(file="").filter(
+            Q(report__in=ProgressReport.objects.visible_to(user))
+            | Q(assessment__in=Assessment.objects.visible_to(user))
+        ),
+        pk,
+    )

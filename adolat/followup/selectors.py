@@ -3,13 +3,16 @@ recommendation's timeline and a person's work. Each answers in a fixed number of
 the number of rows."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    DateField,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -18,7 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
@@ -344,6 +347,9 @@ def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
 
 # --- My work ------------------------------------------------------------------------------------
 
+# How many items of each of a coordinator's lists the page shows (the count says how many there are).
+SHOWN = 100
+
 
 @dataclass
 class DueReport:
@@ -376,6 +382,11 @@ class MyWork:
     drafts: list[ProgressReport] = field(default_factory=list)
     waiting: list[ProgressReport] = field(default_factory=list)
     disagreements: list[Recommendation] = field(default_factory=list)
+    # For a coordinator, who sees the whole state's work: the lists above hold the first SHOWN
+    # items; these are how many there are.
+    waiting_count: int = 0
+    disagreements_count: int = 0
+    overdue_count: int = 0
 
 
 def _due_and_overdue(assignments, today: date, own_open: dict) -> tuple[list[DueReport], list[DueReport]]:
@@ -409,6 +420,52 @@ def _due_and_overdue(assignments, today: date, own_open: dict) -> tuple[list[Due
     return sorted(due, key=key), sorted(overdue, key=key)
 
 
+def _counts(querysets) -> list[int]:
+    """The number of rows of each queryset, in one query."""
+    parts, params = [], []
+    for qs in querysets:
+        sql, qs_params = qs.order_by().values("pk").query.get_compiler(connection=connection).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{len(parts)})")  # noqa: S608 — compiled querysets
+        params.extend(qs_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return list(cursor.fetchone())
+
+
+def _overdue_everywhere(today: date, shown) -> tuple[list[DueReport], list[QuerySet]]:
+    """The first SHOWN overdue reports across every active assignment (the rule of
+    _due_and_overdue, in its order) and, per period already due, the queryset of the assignments
+    overdue for it, to count them. Three queries whatever the number of assignments."""
+    periods = list(ReportingPeriod.objects.filter(starts__lte=today, due__lt=today).order_by("due", "pk"))
+    if not periods:
+        return [], []
+    per_period = []
+    for p in periods:
+        # Assigned on a day before the due date, in the site's time zone (as _assigned_on says).
+        boundary = timezone.make_aware(datetime.combine(p.due, time.min))
+        validated = ProgressReport.objects.filter(
+            assignment=OuterRef("pk"), period=p, state__in=VALIDATED_STATES
+        )
+        per_period.append(
+            Assignment.objects.filter(is_active=True, created__lt=boundary).exclude(Exists(validated))
+        )
+    rows = [
+        qs.annotate(
+            period_key=Value(p.pk, output_field=IntegerField()),
+            due_key=Value(p.due, output_field=DateField()),
+            deadline_key=Coalesce("deadline", Value(date.max, output_field=DateField())),
+        )
+        .values_list("pk", "period_key", "due_key", "deadline_key")
+        .order_by()  # SQLite refuses ORDER BY inside the parts of a UNION; the union is ordered below
+        for p, qs in zip(periods, per_period, strict=True)
+    ]
+    first = rows[0].union(*rows[1:], all=True) if len(rows) > 1 else rows[0]
+    pairs = list(first.order_by("due_key", "deadline_key", "pk")[:SHOWN])
+    assignments = Assignment.objects.select_related(*shown).in_bulk([pk for pk, *_rest in pairs])
+    by_pk = {p.pk: p for p in periods}
+    return [DueReport(assignments[pk], by_pk[period]) for pk, period, *_rest in pairs], per_period
+
+
 def my_work(user, today: date | None = None) -> MyWork:
     """A focal point's and a coordinator's work list (see MyWork), in a fixed number of queries
     whatever the amount of work: six for a focal point, seven for a coordinator (each counting the
@@ -437,34 +494,37 @@ def my_work(user, today: date | None = None) -> MyWork:
         work.due, work.overdue = _due_and_overdue(work.assignments, today, own_open)
 
     if coordinator:
+        waiting = ProgressReport.objects.filter(state=State.SUBMITTED)
         work.waiting = list(
-            ProgressReport.objects.filter(state=State.SUBMITTED)
-            .select_related("assignment__recommendation", "assignment__cluster", "organisation", "period")
-            .order_by("submitted_at", "pk")
+            waiting.select_related(
+                "assignment__recommendation", "assignment__cluster", "organisation", "period"
+            ).order_by("submitted_at", "pk")[:SHOWN]
         )
         latest = Assessment.objects.filter(recommendation=OuterRef("pk"), is_published=True).order_by(
             "-created", "-pk"
         )
-        work.disagreements = list(
-            Recommendation.objects.annotate(
+        # Only recommendations with a published assessment can disagree: start from those rather
+        # than from every recommendation.
+        disagreements = (
+            Recommendation.objects.filter(
+                pk__in=Assessment.objects.filter(is_published=True).values("recommendation_id")
+            )
+            .annotate(
                 cso_rating=Subquery(latest.values("rating")[:1]),
                 cso_assessment_id=Subquery(latest.values("pk")[:1]),
             )
             .filter(cso_rating__isnull=False)
             .exclude(cso_rating=F("status"))
-            .select_related("document")
-            .order_by("-year", "pk")
         )
+        work.disagreements = list(disagreements.select_related("document").order_by("-year", "pk")[:SHOWN])
         if work.disagreements:
             chosen = Assessment.objects.select_related("organisation").in_bulk(
                 [r.cso_assessment_id for r in work.disagreements]
             )
             for rec in work.disagreements:
                 rec.cso_assessment = chosen[rec.cso_assessment_id]
-        everything = list(
-            Assignment.objects.filter(is_active=True)
-            .select_related(*shown)
-            .order_by(F("deadline").asc(nulls_last=True), "pk")
-        )
-        _due, work.overdue = _due_and_overdue(everything, today, {})
+        work.overdue, overdue = _overdue_everywhere(today, shown)
+        counts = _counts([waiting, disagreements, *overdue])
+        work.waiting_count, work.disagreements_count = counts[0], counts[1]
+        work.overdue_count = sum(counts[2:])
     return work

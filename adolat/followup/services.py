@@ -9,23 +9,20 @@ the workflow raise ValidationError with a message for people, in their language.
 """
 
 import uuid
-import zipfile
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adolat.accounts.models import Organisation
-from adolat.lib import audit
+from adolat.lib import audit, uploads
 from adolat.recommendations.models import Recommendation
 from adolat.recommendations.services import recommendation_set_status
 
@@ -1013,104 +1010,21 @@ def progress_report_validate(
 
 # --- Evidence -----------------------------------------------------------------------------------
 
-MAX_EVIDENCE_SIZE = 10 * 1024 * 1024
-
-# Extension → what the content must be. Office documents in ZIP containers are recognised by the
-# parts inside them; legacy Office files share one container signature (OLE2).
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-EVIDENCE_TYPES = {
-    "pdf": ("magic", (b"%PDF-",)),
-    "png": ("magic", (b"\x89PNG\r\n\x1a\n",)),
-    "jpg": ("magic", (b"\xff\xd8\xff",)),
-    "jpeg": ("magic", (b"\xff\xd8\xff",)),
-    "gif": ("magic", (b"GIF87a", b"GIF89a")),
-    "webp": ("webp", ()),
-    "tif": ("magic", (b"II*\x00", b"MM\x00*")),
-    "tiff": ("magic", (b"II*\x00", b"MM\x00*")),
-    "doc": ("magic", (_OLE2,)),
-    "xls": ("magic", (_OLE2,)),
-    "ppt": ("magic", (_OLE2,)),
-    "rtf": ("magic", (b"{\\rtf",)),
-    "docx": ("ooxml", ("word/document.xml",)),
-    "xlsx": ("ooxml", ("xl/workbook.xml",)),
-    "pptx": ("ooxml", ("ppt/presentation.xml",)),
-    "odt": ("odf", ("application/vnd.oasis.opendocument.text",)),
-    "ods": ("odf", ("application/vnd.oasis.opendocument.spreadsheet",)),
-    "odp": ("odf", ("application/vnd.oasis.opendocument.presentation",)),
-}
-
-
-def _content_matches(file, extension: str) -> bool:
-    kind, expected = EVIDENCE_TYPES[extension]
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    if kind == "magic":
-        return head.startswith(expected)
-    if kind == "webp":
-        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    if not head.startswith(b"PK\x03\x04"):
-        return False
-    try:
-        with zipfile.ZipFile(file) as archive:
-            names = set(archive.namelist())
-            # Macros are not evidence; an OOXML file holding them is mislabelled (.docm, .xlsm).
-            if any(name.lower().endswith("vbaproject.bin") for name in names):
-                return False
-            if kind == "ooxml":
-                return "[Content_Types].xml" in names and expected[0] in names
-            if "mimetype" not in names:
-                return False
-            with archive.open("mimetype") as part:
-                return part.read(100).strip() == expected[0].encode()
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
-        return False
-    finally:
-        file.seek(0)
-
 
 def _check_file(file) -> str:
     """The file's extension, once its name, size and content say it is an accepted document."""
-    extension = PurePath(getattr(file, "name", "") or "").suffix.lower().lstrip(".")
-    if extension not in EVIDENCE_TYPES:
-        raise ValidationError(
-            {
-                "file": ValidationError(
-                    _(
-                        "Files of this type cannot be attached. Attach a PDF, an image (PNG, JPEG, GIF, "
-                        "WebP, TIFF) or an office document (Word, Excel, PowerPoint, OpenDocument, RTF)."
-                    ),
-                    code="file_type",
-                )
-            }
+    try:
+        return uploads.check(
+            file,
+            kind="evidence",
+            extensions=uploads.EVIDENCE_EXTENSIONS,
+            describe_types=_(
+                "Files of this type cannot be attached. Attach a PDF, an image (PNG, JPEG, GIF, "
+                "WebP, TIFF) or an office document (Word, Excel, PowerPoint, OpenDocument, RTF)."
+            ),
         )
-    size = file.size
-    if not size:
-        raise ValidationError({"file": ValidationError(_("The file is empty."), code="file_empty")})
-    if size > MAX_EVIDENCE_SIZE:
-        raise ValidationError(
-            {
-                "file": ValidationError(
-                    _("The file is too large: the largest file accepted is %(limit)s.")
-                    % {"limit": filesizeformat(MAX_EVIDENCE_SIZE)},
-                    code="file_size",
-                )
-            }
-        )
-    if not _content_matches(file, extension):
-        raise ValidationError(
-            {
-                "file": ValidationError(
-                    _(
-                        "The content of the file is not what its name (.%(extension)s) says; it was "
-                        "not accepted."
-                    )
-                    % {"extension": extension},
-                    code="file_content",
-                )
-            }
-        )
-    return extension
+    except ValidationError as refused:
+        raise ValidationError({"file": refused}) from None
 
 
 def _check_link(url: str) -> str:
@@ -1140,10 +1054,16 @@ def _create_evidence(
     stored = ""
     if file is not None:
         extension = _check_file(file)
-        # A generated name: nothing of the uploader's file name reaches the disk or a URL.
-        stored = default_storage.save(
-            evidence.file.field.generate_filename(evidence, f"{uuid.uuid4().hex}.{extension}"), file
-        )
+        try:
+            clean = uploads.strip_metadata(file, extension)
+        except ValidationError as refused:
+            raise ValidationError({"file": refused}) from None
+        # A generated name: the uploader's file name is kept only as data, never on disk or in a URL.
+        evidence.filename = uploads.display_name(getattr(file, "name", ""), extension, "evidence")
+        with clean:
+            stored = default_storage.save(
+                evidence.file.field.generate_filename(evidence, f"{uuid.uuid4().hex}.{extension}"), clean
+            )
         evidence.file.name = stored
     else:
         evidence.url = _check_link(url)
@@ -1187,7 +1107,8 @@ def evidence_add(
 ) -> Evidence:
     """Attach a link or a file to a report (its reporting body, while the report is a draft or
     returned) or to an assessment (its organisation). Files: PDF, images and office documents
-    only, recognised by extension and by content, at most 10 MB, stored under a generated name."""
+    only, recognised by extension and by content, at most ADOLAT_MAX_EVIDENCE_SIZE, stored without
+    their metadata under a generated name."""
     if (report is None) == (assessment is None):
         raise ValidationError(
             _("Evidence belongs to one report or one assessment."), code="report_or_assessment"

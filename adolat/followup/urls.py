@@ -19,5 +19,6 @@ urlpatterns = [
     path("reports/<int:pk>/return/", views.report_return, name="report-return"),
     path("reports/<int:pk>/validate/", views.report_validate, name="report-validate"),
     path("reports/<int:pk>/evidence/", views.evidence_add, name="evidence-add"),
+    path("evidence/<int:pk>/file/", views.evidence_file, name="evidence-file"),
     path("assessments/<int:pk>/reply/", views.assessment_reply, name="assessment-reply"),
 ]

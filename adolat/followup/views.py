@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from adolat.lib import concurrency, uploads
 from adolat.lib.pagination import page_window, paginate
 from adolat.recommendations.selectors import get_recommendation_for_user
 
@@ -211,14 +212,14 @@ def _editable_report(request, pk) -> ProgressReport:
 @GET_POST
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _editable_report(request, pk)
-    conflict = False
     if request.method == "POST":
         form = ProgressReportEditForm(request.POST)
         if form.is_valid():
             try:
                 services.progress_report_update(report=report, by=request.user, **form.cleaned_data)
             except ValidationError as e:
-                conflict = _is_conflict(e)
+                if _is_conflict(e):
+                    return _report_conflict(request, report, form)
                 add_service_error(form, e)
             else:
                 messages.success(request, _("Your changes are saved."))
@@ -235,8 +236,29 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "followup/report_edit.html",
-        {"report": report, "form": form, "conflict": conflict, "evidence_form": EvidenceForm()},
-        status=409 if conflict else 200,
+        {"report": report, "form": form, "evidence_form": EvidenceForm()},
+    )
+
+
+def _report_conflict(request, report: ProgressReport, form: ProgressReportEditForm) -> HttpResponse:
+    """Someone changed the report since this person opened it: show both versions (409); the
+    service has reloaded `report` as it is now."""
+    seen = form.cleaned_data["version"]
+    entries = concurrency.entries_since(report, count=report.version - seen)
+    current = {name: getattr(report, name) for name in ("text", "proposed_status", "language")}
+    rows = concurrency.differences(form, current, changed=concurrency.changed_fields(entries))
+    again = ProgressReportEditForm(initial={**form.cleaned_data, "version": report.version})
+    url = reverse("followup:report-edit", args=[report.pk])
+    return concurrency.conflict_page(
+        request,
+        title=_("Edit the progress report"),
+        form=again,
+        rows=rows,
+        entries=entries,
+        model=ProgressReport,
+        action_url=url,
+        reload_url=url,
+        back_url=reverse("followup:report-detail", args=[report.pk]),
     )
 
 
@@ -320,6 +342,20 @@ def report_validate(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "followup/report_validate.html",
         {"report": report, "form": VersionForm(initial={"version": report.version})},
+    )
+
+
+@require_http_methods(["GET"])
+def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """An attached file, as a download, for whoever may see its report or assessment."""
+    evidence = permissions.get_evidence_file_for_user(request.user, pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    extension = uploads.extension_of(evidence.file.name)
+    return uploads.attachment_response(
+        handle, extension=extension, filename=uploads.display_name(evidence.filename, extension, "evidence")
     )
 
 

@@ -9,11 +9,11 @@ class AdolatAdminSite(admin.AdminSite):
     index_title = _("Vocabularies, organisations and users")
 
     def has_permission(self, request):
-        """Staff accounts and members with the administrator role may enter."""
-        from adolat.accounts.models import Role
+        """Staff accounts and members with the administrator role may enter, once this session
+        has passed the second factor (adolat/accounts/mfa.py)."""
+        from adolat.accounts.permissions import can_use_admin
 
-        user = request.user
-        return user.is_active and (user.is_staff or user.has_role(Role.ADMINISTRATOR))
+        return can_use_admin(request.user)
 
 
 class AdolatAdminConfig(AdminConfig):

@@ -1,13 +1,22 @@
-"""History and audit are one mechanism: every write path records its changes here."""
+"""History and audit are one mechanism: every write path records its changes here.
 
+The log is append-only and hash-chained (adolat.lib.models.append, adolat.lib.chain): `record`
+appends one entry, `record_many` a batch under one lock and in one INSERT per 1,000 entries.
+"""
+
+import hashlib
+import hmac
 from collections.abc import Iterable
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
-from .models import AuditEntry
+from . import chain
+from .models import AuditEntry, append
 
 
 def _jsonable(value: Any) -> Any:
@@ -54,12 +63,37 @@ def entry(
 
 def record(**kwargs) -> AuditEntry:
     e = entry(**kwargs)
-    e.save()
+    append([e])
     return e
 
 
 def record_many(entries: Iterable[AuditEntry]) -> None:
-    AuditEntry.objects.bulk_create(list(entries), batch_size=500)
+    append(entries)
+
+
+def record_event(
+    *, action: str, object_type: str, object_id: str, by=None, source: str, summary: str = "", changes=None
+) -> AuditEntry:
+    """An entry about something that is not a stored record (a failed login, a refused page)."""
+    e = AuditEntry(
+        actor=by if getattr(by, "pk", None) else None,
+        source=source,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        summary=summary[:255],
+        changes=changes or {},
+    )
+    append([e])
+    return e
+
+
+def identifier_hash(value: str) -> str:
+    """A keyed hash of an identifier people type (an e-mail address): the log can say "the same
+    address failed ten times" without holding the address. Whoever holds the SECRET_KEY can
+    compute the hash of a given address to look for it."""
+    key = hashlib.sha256(b"adolat.audit.identifier:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, value.strip().casefold().encode(), hashlib.sha256).hexdigest()
 
 
 def history(instance: models.Model):
@@ -84,6 +118,10 @@ ACTION_LABELS = {
     "reject": pgettext_lazy("audit action", "rejected"),
     "deactivate": pgettext_lazy("audit action", "deactivated"),
     "cancel": pgettext_lazy("audit action", "cancelled"),
+    "login_failed": pgettext_lazy("audit action", "failed sign-in"),
+    "locked_out": pgettext_lazy("audit action", "locked out after failed sign-ins"),
+    "refused": pgettext_lazy("audit action", "access refused"),
+    "lock_everything": pgettext_lazy("audit action", "ended every session and revoked every token"),
 }
 
 
@@ -103,3 +141,89 @@ def describe(entries, model: type[models.Model]) -> list[dict]:
                 names.append(str(model_field.verbose_name))
         rows.append({"entry": e, "action": ACTION_LABELS.get(e.action, e.action), "fields": names})
     return rows
+
+
+# --- Verifying the chain ------------------------------------------------------------------------
+
+
+class Break(NamedTuple):
+    seq: int
+    id: int | None
+    problem: str  # "missing", "altered", "relinked", "anchor"
+    message: str
+
+
+class Verification(NamedTuple):
+    count: int
+    head_seq: int
+    head_hash: str
+    broken: Break | None
+
+
+VERIFY_FIELDS = ["id", "seq", "prev_hash", "hash", "at", "actor_id", "source", "action"]
+VERIFY_FIELDS += ["object_type", "object_id", "summary", "changes"]
+
+
+def verify(*, chunk: int = 5000, anchors: dict[int, str] | None = None) -> Verification:
+    """Walk the whole chain in `seq` order, a chunk at a time, and stop at the first broken link:
+    a missing entry (deleted), an entry whose content no longer matches its hash (edited, or
+    moved to another place), or an entry that does not point at the one before it (inserted or
+    reordered). `anchors` ({seq: hash}, noted earlier, e.g. off the machine) must still match:
+    this catches the one thing a chain alone cannot, the newest entries deleted or the whole
+    chain recomputed."""
+    anchors = dict(anchors or {})
+    expected, prev, count = 1, chain.GENESIS, 0
+    while True:
+        rows = list(
+            AuditEntry.objects.filter(seq__gte=expected).order_by("seq").values(*VERIFY_FIELDS)[:chunk]
+        )
+        if not rows:
+            break
+        for r in rows:
+            row = SimpleNamespace(**r)
+            if row.seq != expected:
+                return Verification(
+                    count, expected - 1, prev, Break(expected, None, "missing", _missing(expected))
+                )
+            if chain.hash_of(row) != row.hash:
+                return Verification(
+                    count, expected - 1, prev, Break(row.seq, row.id, "altered", _altered(row))
+                )
+            if row.prev_hash != prev:
+                return Verification(
+                    count, expected - 1, prev, Break(row.seq, row.id, "relinked", _relinked(row))
+                )
+            if row.seq in anchors and anchors.pop(row.seq) != row.hash:
+                return Verification(
+                    count, expected - 1, prev, Break(row.seq, row.id, "anchor", _anchor(row.seq))
+                )
+            prev = row.hash
+            expected += 1
+            count += 1
+    if anchors:
+        seq = min(anchors)
+        return Verification(count, expected - 1, prev, Break(seq, None, "anchor", _anchor(seq)))
+    return Verification(count, expected - 1, prev, None)
+
+
+def _missing(seq: int) -> str:
+    return gettext("Entry #%(seq)s is missing: it was deleted.") % {"seq": seq}
+
+
+def _altered(row) -> str:
+    return gettext(
+        "Entry #%(seq)s (id %(id)s) does not match its hash: it was changed after it was written."
+    ) % {"seq": row.seq, "id": row.id}
+
+
+def _relinked(row) -> str:
+    return gettext(
+        "Entry #%(seq)s (id %(id)s) does not follow entry #%(previous)s: entries were inserted, "
+        "replaced or reordered."
+    ) % {"seq": row.seq, "id": row.id, "previous": row.seq - 1}
+
+
+def _anchor(seq: int) -> str:
+    return gettext(
+        "Entry #%(seq)s no longer has the hash noted for it: the log was cut short or rewritten."
+    ) % {"seq": seq}

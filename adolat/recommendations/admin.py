@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from adolat.lib import audit
-from adolat.lib.admin import AuditedAdmin
+from adolat.lib.admin import AuditedAdmin, NoLostUpdatesAdmin
 
 from .models import (
     AffectedGroup,
@@ -144,7 +144,7 @@ def _audit_value(value):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(NoLostUpdatesAdmin):
     form = RecommendationAdminForm
     list_display = ["reference", "mechanism", "position", "status", "is_published", "year"]
     list_filter = ["mechanism", "position", "status", "is_published", "year"]

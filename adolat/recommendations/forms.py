@@ -1,5 +1,7 @@
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Country
@@ -15,7 +17,7 @@ FORMAT_CHOICES = [
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("File"), help_text=_("CSV, XLS, XLSX, DOCX, PDF or TXT; at most 20 MB."))
+    file = forms.FileField(label=_("File"))
     country = forms.ModelChoiceField(
         label=_("State under review"), queryset=Country.objects.none(), to_field_name="code", empty_label=None
     )
@@ -41,10 +43,21 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext("CSV, XLS, XLSX, DOCX, PDF or TXT; at most %(limit)s.") % {
+            "limit": filesizeformat(settings.ADOLAT_MAX_IMPORT_SIZE)
+        }
         # The instance's own states first; any state can be chosen.
         tracked = settings.ADOLAT_COUNTRIES
         self.fields["country"].queryset = Country.objects.all()
         self.fields["country"].initial = tracked[0]
+
+    def clean_file(self):
+        # The same checks as the service, so a refused file is a form error before anything is stored.
+        from .services import check_upload
+
+        upload = self.cleaned_data["file"]
+        check_upload(upload)
+        return upload
 
     def clean_mapping(self) -> dict:
         mapping = {}

@@ -1,5 +1,7 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import m2m_changed, post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from adolat.lib.i18n import LocalizedNameMixin, localized
@@ -313,6 +315,14 @@ class Recommendation(models.Model):
             models.Index(fields=["country", "is_published"], name="rec_country_idx"),
             models.Index(fields=["position"], name="rec_position_idx"),
             models.Index(fields=["status"], name="rec_status_idx"),
+            # The default order ("newest"), for readers who see published records and for those
+            # who see all: pages are read from the index rather than sorted, deep pages included.
+            models.Index(
+                fields=["is_published", "-year", "-document_id", "id"], name="rec_published_newest_idx"
+            ),
+            models.Index(fields=["-year", "-document_id", "id"], name="rec_newest_idx"),
+            # MAX(updated) tells whether the stored facet counts are still those of the table.
+            models.Index(fields=["updated"], name="rec_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -341,6 +351,53 @@ class Recommendation(models.Model):
 
 def default_country_code() -> str:
     return settings.ADOLAT_DEFAULT_COUNTRY
+
+
+class FacetCountSnapshot(models.Model):
+    """The facet counts of the unfiltered list of recommendations, for the readers who see only
+    published records (`scope` "published") and for those who see all ("all"). Counting them
+    again on every visit reads the whole table; they are stored with the `fingerprint` of the
+    tables they were counted from (highest ids and last update) and counted again when it no
+    longer matches, or when a record is deleted or loses a tag (selectors.facet_counts)."""
+
+    scope = models.CharField(max_length=16, primary_key=True)
+    fingerprint = models.CharField(max_length=255)
+    counts = models.JSONField(default=dict)
+    computed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("facet counts")
+        verbose_name_plural = _("facet counts")
+
+
+def _drop_facet_counts(**kwargs) -> None:
+    """A deleted recommendation or a removed tag leaves the fingerprint of the stored facet
+    counts as it was: drop them, now and once the transaction is committed (a count made
+    meanwhile from the old rows would otherwise be kept)."""
+    FacetCountSnapshot.objects.all().delete()
+    pending = transaction.get_connection().run_on_commit
+    if not any(entry[1] is _drop_snapshots for entry in pending):
+        transaction.on_commit(_drop_snapshots)
+
+
+def _drop_snapshots() -> None:
+    FacetCountSnapshot.objects.all().delete()
+
+
+@receiver(post_delete, sender=Recommendation, dispatch_uid="facet_counts_on_delete")
+def _recommendation_deleted(sender, **kwargs) -> None:
+    _drop_facet_counts()
+
+
+@receiver(m2m_changed, dispatch_uid="facet_counts_on_m2m")
+def _tags_changed(sender, action, **kwargs) -> None:
+    if action in ("post_remove", "post_clear") and sender in (
+        Recommendation.themes.through,
+        Recommendation.affected_groups.through,
+        Recommendation.sdg_goals.through,
+        Recommendation.recommending_states.through,
+    ):
+        _drop_facet_counts()
 
 
 # --- Imports: near matches for a coordinator to confirm -----------------------------------------

@@ -1,16 +1,22 @@
+# ruff: noqa: S608 — the facet counts compose compiled querysets and model table names; values are bound parameters.
 """Reads for recommendations: the one search / filter / facet / sort path used by the pages and
 the API, and the one gate for a single recommendation."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+
+from adolat.accounts.permissions import can_see_unpublished_recommendations
 
 from . import search
 from .models import (
     AffectedGroup,
     Country,
+    FacetCountSnapshot,
     Mechanism,
     Position,
     Recommendation,
@@ -216,6 +222,122 @@ def recommendation_list(*, user, filters: Filters) -> QuerySet:
     )
 
 
+# --- Facet counts ---------------------------------------------------------------------------------
+#
+# Every facet is counted in one statement: the filtered set is materialised once (a CTE) and each
+# facet grouped over it; a facet in use is counted over the set filtered by every other facet, its
+# own CTE. The counts of the unfiltered list are read from FacetCountSnapshot instead, since they
+# would otherwise group the whole table on every visit.
+
+# Facets counted from a column of the recommendation, and from a many-to-many table.
+_COLUMN_FACETS = {
+    "mechanism": "mechanism_id",
+    "document": "document_id",
+    "position": "position",
+    "status": "status",
+    "year": "year",
+}
+_M2M_FACETS = {
+    "theme": Recommendation.themes,
+    "group": Recommendation.affected_groups,
+    "sdg": Recommendation.sdg_goals,
+    "state": Recommendation.recommending_states,
+}
+COUNTED_FACETS = ("mechanism", "document", "theme", "group", "sdg", "position", "status", "year", "state")
+TOTAL = "_total"
+
+
+def _m2m_columns(descriptor) -> tuple[str, str, str]:
+    """(table, recommendation column, term column) of a many-to-many field's table."""
+    field = descriptor.field
+    through = descriptor.through._meta
+    return (
+        through.db_table,
+        through.get_field(field.m2m_field_name()).column,
+        through.get_field(field.m2m_reverse_field_name()).column,
+    )
+
+
+def _count(bases: list[tuple[QuerySet, list[str]]]) -> dict[str, dict[str, int]]:
+    """Counts per value of the named facets over each queryset, in one query: {facet: {value as
+    text: count}}, plus the size of the first queryset under TOTAL."""
+    qn = connection.ops.quote_name
+    ctes, parts, params = [], [], []
+    for i, (qs, names) in enumerate(bases):
+        columns = [_COLUMN_FACETS[n] for n in names if n in _COLUMN_FACETS]
+        inner = qs.order_by().values("pk", *columns).query
+        sql, inner_params = inner.get_compiler(connection=connection).as_sql()
+        cte = f"b{i}"
+        ctes.append(f"{cte}(id{''.join(f', c{j}' for j in range(len(columns)))}) AS MATERIALIZED ({sql})")
+        params.extend(inner_params)
+        if i == 0:
+            parts.append(f"SELECT '{TOTAL}', '', COUNT(*) FROM {cte}")
+        j = 0
+        for name in names:
+            if name in _COLUMN_FACETS:
+                parts.append(
+                    f"SELECT '{name}', CAST(c{j} AS TEXT), COUNT(*) FROM {cte} "
+                    f"WHERE c{j} IS NOT NULL GROUP BY c{j}"
+                )
+                j += 1
+            else:
+                table, rec_col, term_col = _m2m_columns(_M2M_FACETS[name])
+                parts.append(
+                    f"SELECT '{name}', CAST(t.{qn(term_col)} AS TEXT), COUNT(*) FROM {cte} "
+                    f"JOIN {qn(table)} t ON t.{qn(rec_col)} = {cte}.id GROUP BY t.{qn(term_col)}"
+                )
+    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts)
+    counts: dict[str, dict[str, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for name, value, n in cursor.fetchall():
+            counts.setdefault(name, {})[value] = n
+    return counts
+
+
+def _fingerprint() -> str:
+    """What changes whenever a recommendation is created or saved, or a tag is added: the highest
+    id and last update of the recommendations, the highest id of each many-to-many table. Deletes
+    and removed tags are caught by the signals of models.py, which drop the snapshots."""
+    qn = connection.ops.quote_name
+    table = qn(Recommendation._meta.db_table)
+    parts = [f"(SELECT MAX(id) FROM {table})", f"(SELECT MAX(updated) FROM {table})"]
+    parts += [f"(SELECT MAX(id) FROM {qn(_m2m_columns(d)[0])})" for d in _M2M_FACETS.values()]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return "|".join(str(v) for v in cursor.fetchone())
+
+
+def facet_counts(*, user, filters: Filters) -> dict[str, dict[str, int]]:
+    """{facet: {value as text: count}} and TOTAL: each facet counted with every filter applied but
+    its own. One query, two for the unfiltered list (its counts are stored, see
+    FacetCountSnapshot; they are counted again when the fingerprint has moved)."""
+    visible = Recommendation.objects.visible_to(user)
+    if filters.is_empty():
+        scope = "all" if can_see_unpublished_recommendations(user) else "published"
+        fingerprint = _fingerprint()
+        snapshot = FacetCountSnapshot.objects.filter(scope=scope, fingerprint=fingerprint).first()
+        if snapshot is not None:
+            return snapshot.counts
+        counts = _count([(visible, list(COUNTED_FACETS))])
+        FacetCountSnapshot.objects.update_or_create(
+            scope=scope, defaults={"fingerprint": fingerprint, "counts": counts}
+        )
+        return counts
+    active = [n for n in COUNTED_FACETS if getattr(filters, n)]
+    bases = [(_apply(visible, filters), [n for n in COUNTED_FACETS if n not in active])]
+    bases += [(_apply(visible, filters, skip=n), [n]) for n in active]
+    return _count(bases)
+
+
+def recommendation_count(*, user, filters: Filters) -> int | None:
+    """The size of the unfiltered list from the stored facet counts (two small queries rather
+    than counting the table); None for a filtered list, which the paginator counts itself."""
+    if not filters.is_empty():
+        return None
+    return facet_counts(user=user, filters=filters).get(TOTAL, {}).get("", 0)
+
+
 @dataclass
 class FacetOption:
     value: str
@@ -238,81 +360,57 @@ class Facet:
         return self.name in self.OPEN_BY_DEFAULT or any(o.selected for o in self.options)
 
 
-def _vocab_facet(name, label, model, rel, value_attr, base, selected) -> Facet:
-    rows = model.objects.annotate(n=Count(rel, filter=Q(**{f"{rel}__in": base.values("pk")}))).filter(
-        Q(n__gt=0) | Q(**{f"{value_attr}__in": selected})
-    )
-    return Facet(
-        name,
-        label,
-        [
-            FacetOption(str(getattr(o, value_attr)), o.name, o.n, getattr(o, value_attr) in selected)
-            for o in rows
-        ],
-    )
+class Facets(list):
+    """The facets of a list page; `total` is the number of recommendations the filters select."""
+
+    total: int | None = None
 
 
-def _choice_facet(name, label, choices, base, column, selected) -> Facet:
-    counts = dict(base.order_by().values_list(column).annotate(n=Count("pk")))
+def _vocab_facet(name, label, model, key_attr, value_attr, counts, selected) -> Facet:
+    """Terms of `model` counted (by `key_attr`, the key the counts use) or selected (by
+    `value_attr`, the filter's value), in the model's order. One query."""
+    counted = counts.get(name, {})
+    rows = model.objects.filter(
+        Q(**{f"{key_attr}__in": list(counted)}) | Q(**{f"{value_attr}__in": selected})
+    )
+    options = []
+    for o in rows:
+        value = getattr(o, value_attr)
+        options.append(
+            FacetOption(str(value), o.name, counted.get(str(getattr(o, key_attr)), 0), value in selected)
+        )
+    return Facet(name, label, options)
+
+
+def _choice_facet(name, label, choices, counts, selected) -> Facet:
+    counted = counts.get(name, {})
     options = [
-        FacetOption(str(v), str(lbl), counts.get(v, 0), v in selected)
+        FacetOption(str(v), str(lbl), counted.get(v, 0), v in selected)
         for v, lbl in choices
-        if counts.get(v) or v in selected
+        if counted.get(v) or v in selected
     ]
     return Facet(name, label, options)
 
 
-def recommendation_facets(*, user, filters: Filters) -> list[Facet]:
+def recommendation_facets(*, user, filters: Filters) -> Facets:
     """Counts per facet value. Each facet is counted with every other filter applied but its own,
-    so a reader can widen a choice as well as narrow it. One query per facet."""
-    visible = Recommendation.objects.visible_to(user)
-
-    def base(skip: str) -> QuerySet:
-        return _apply(visible, filters, skip=skip)
-
-    facets = [
-        _vocab_facet(
-            "mechanism",
-            _("Mechanism"),
-            Mechanism,
-            "recommendations",
-            "code",
-            base("mechanism"),
-            filters.mechanism,
-        ),
-        _vocab_facet(
-            "document",
-            _("Document / session"),
-            SourceDocument,
-            "recommendations",
-            "pk",
-            base("document"),
-            filters.document,
-        ),
-        _vocab_facet("theme", _("Theme"), Theme, "recommendations", "code", base("theme"), filters.theme),
-        _vocab_facet(
-            "group",
-            _("Affected group"),
-            AffectedGroup,
-            "recommendations",
-            "code",
-            base("group"),
-            filters.group,
-        ),
-        _vocab_facet("sdg", _("SDG goal"), SdgGoal, "recommendations", "number", base("sdg"), filters.sdg),
-        _choice_facet(
-            "position",
-            _("Position of the state"),
-            Position.choices,
-            base("position"),
-            "position",
-            filters.position,
-        ),
-        _choice_facet(
-            "status", _("Implementation status"), Status.choices, base("status"), "status", filters.status
-        ),
-    ]
-    years = dict(base("year").exclude(year=None).order_by().values_list("year").annotate(n=Count("pk")))
+    so a reader can widen a choice as well as narrow it. A fixed number of queries: the counts
+    (facet_counts), then the names of the terms of each vocabulary."""
+    counts = facet_counts(user=user, filters=filters)
+    facets = Facets(
+        [
+            _vocab_facet("mechanism", _("Mechanism"), Mechanism, "pk", "code", counts, filters.mechanism),
+            _vocab_facet(
+                "document", _("Document / session"), SourceDocument, "pk", "pk", counts, filters.document
+            ),
+            _vocab_facet("theme", _("Theme"), Theme, "pk", "code", counts, filters.theme),
+            _vocab_facet("group", _("Affected group"), AffectedGroup, "pk", "code", counts, filters.group),
+            _vocab_facet("sdg", _("SDG goal"), SdgGoal, "number", "number", counts, filters.sdg),
+            _choice_facet("position", _("Position of the state"), Position.choices, counts, filters.position),
+            _choice_facet("status", _("Implementation status"), Status.choices, counts, filters.status),
+        ]
+    )
+    years = {int(y): n for y, n in counts.get("year", {}).items()}
     facets.append(
         Facet(
             "year",
@@ -324,20 +422,38 @@ def recommendation_facets(*, user, filters: Filters) -> list[Facet]:
         )
     )
     facets.append(
-        _vocab_facet(
-            "state",
-            _("Recommending state"),
-            Country,
-            "recommendations_made",
-            "code",
-            base("state"),
-            filters.state,
-        )
+        _vocab_facet("state", _("Recommending state"), Country, "code", "code", counts, filters.state)
     )
     for facet in facets:
         if facet.name in ("state", "theme", "group", "document"):
             facet.options.sort(key=lambda o: (-o.count, o.label))
+    facets.total = counts.get(TOTAL, {}).get("", 0)
     return facets
+
+
+# --- Pages ----------------------------------------------------------------------------------------
+
+
+class RecommendationPaginator(Paginator):
+    """Pages of a recommendation list. The count may be given (the facets already counted the
+    list); a page is read as its ids first, from the index of the order alone, and then its rows,
+    so a page deep in the list does not join and discard every row before it."""
+
+    def __init__(self, object_list, per_page, *, count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if count is not None:
+            self.count = count  # replaces the cached property's COUNT(*)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        position = {pk: i for i, pk in enumerate(ids)}
+        rows = sorted(self.object_list.filter(pk__in=ids), key=lambda r: position[r.pk]) if ids else []
+        return self._get_page(rows, number, self)
 
 
 def get_recommendation_for_user(user, pk) -> Recommendation:

@@ -1,14 +1,15 @@
 """Writes for recommendations. Pages, the API, importers and commands all come through here, so
 validation, the search index and the history are the same whatever path made a change."""
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from adolat.lib import audit
+from adolat.lib import audit, uploads
 
 from .models import AffectedGroup, Country, Recommendation, SdgGoal, SdgTarget, SourceDocument, Theme
 
@@ -176,6 +177,237 @@ def recommendation_update(
     return changes
 
 
+# --- Many at once (importers) -------------------------------------------------------------------
+#
+# The same rules as recommendation_create / recommendation_update (validation, search index,
+# history), for thousands of records in a few queries: importers build each record first (which
+# validates it), then write them all with bulk inserts and updates. Foreign keys are not checked
+# one by one: the caller resolved them against rows it read (the database still refuses a wrong one).
+
+# Fields a bulk path does not validate per record: foreign keys (see above) and derived fields.
+_BULK_EXCLUDE = ["search_document", "natural_key", "country", "mechanism", "document"]
+BULK_BATCH = 500
+
+
+def data_snapshot(data: RecommendationData) -> dict:
+    """What a record holds once brought to `data`, as `_snapshot` reads a stored one."""
+    snap = {}
+    for name in SCALAR_FIELDS:
+        value = getattr(data, name)
+        if name in ("country", "mechanism", "document"):
+            value = value.pk if value is not None else None
+        snap[name] = value
+    if data.document is not None and data.year is None:
+        snap["year"] = data.document.year
+    snap["recommending_states"] = sorted(c.pk for c in data.recommending_states)
+    snap["themes"] = sorted(t.pk for t in data.themes)
+    snap["affected_groups"] = sorted(g.pk for g in data.affected_groups)
+    snap["sdg_goals"] = sorted(g.pk for g in _with_goals_of_targets(data))
+    snap["sdg_targets"] = sorted(t.pk for t in data.sdg_targets)
+    return snap
+
+
+def _search_document(rec: Recommendation, data: RecommendationData) -> str:
+    names = []
+    for state in data.recommending_states:
+        names += [state.name_en, state.name_ru, state.name_tg]
+    return rec.build_search_document(names)
+
+
+_DEFAULTS: list | None = None
+
+
+def _new_record() -> Recommendation:
+    """Recommendation(), faster: its fields' defaults are constants, given positionally (a model
+    built from keyword defaults spends most of its time looking each one up)."""
+    global _DEFAULTS  # noqa: PLW0603 — computed once
+    if _DEFAULTS is None:
+        fields = Recommendation._meta.concrete_fields
+        defaults = [f.get_default() for f in fields]
+        constant = all(not (f.has_default() and callable(f.default)) for f in fields) and all(
+            isinstance(v, str | int | bool | type(None)) for v in defaults
+        )
+        _DEFAULTS = defaults if constant else []
+    return Recommendation(*_DEFAULTS) if _DEFAULTS else Recommendation()
+
+
+def recommendation_build(*, data: RecommendationData, recommendation: Recommendation | None = None):
+    """A new (or the given stored) record brought to `data`, validated and with its search text,
+    not saved; ValidationError as recommendation_create raises it. For the bulk writes below."""
+    rec = recommendation if recommendation is not None else _new_record()
+    _apply(rec, data)
+    rec.clean_fields(exclude=_BULK_EXCLUDE)
+    rec.search_document = _search_document(rec, data)
+    return rec
+
+
+def _through_rows(pairs: list[tuple[Recommendation, RecommendationData]], names=M2M_FIELDS) -> dict:
+    """relation → [(recommendation id, tag id)] for the records' data."""
+    rows: dict[str, list] = {name: [] for name in names}
+    for rec, data in pairs:
+        values = {
+            "recommending_states": data.recommending_states,
+            "themes": data.themes,
+            "affected_groups": data.affected_groups,
+            "sdg_goals": _with_goals_of_targets(data),
+            "sdg_targets": data.sdg_targets,
+        }
+        for name in names:
+            out = rows[name]
+            for pk in dict.fromkeys(obj.pk for obj in values[name]):
+                out.append((rec.pk, pk))
+    return rows
+
+
+def _insert_tags(name: str, rows: list[tuple]) -> None:
+    """Insert a relation's through rows as plain tuples (a model instance per row costs more than
+    the insert itself)."""
+    if not rows:
+        return
+    field = Recommendation._meta.get_field(name)
+    through = field.remote_field.through
+    qn = connection.ops.quote_name
+    columns = [
+        through._meta.get_field(n).column for n in (field.m2m_field_name(), field.m2m_reverse_field_name())
+    ]
+    sql = f"INSERT INTO {qn(through._meta.db_table)} ({qn(columns[0])}, {qn(columns[1])}) VALUES (%s, %s)"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
+# Column types whose str / int / bool / None values go to the database as they are (what their
+# get_db_prep_save returns for such values); other fields (dates) go through get_db_prep_save.
+_PLAIN_TYPES = frozenset(
+    {"CharField", "TextField", "BooleanField", "IntegerField", "BigIntegerField", "SmallIntegerField"}
+    | {"PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField"}
+    | {"AutoField", "BigAutoField", "SmallAutoField"}
+)
+_PLAIN_VALUES = (str, int, bool, type(None))
+
+
+def _insert_records(recs: list[Recommendation]) -> None:
+    """Insert new records in multi-row INSERT … RETURNING statements, as bulk_create does (the
+    same columns, auto_now values and database values), without compiling each value through the
+    ORM: for thousands of records that compilation costs more than the inserts."""
+    fields = [f for f in Recommendation._meta.concrete_fields if not f.primary_key]
+    pk = Recommendation._meta.pk
+    plain = []  # per field: True (a plain column), "datetime" (an aware datetime) or False
+    for f in fields:
+        target = f.target_field if f.is_relation else f
+        kind = target.get_internal_type()
+        timestamp = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        plain.append("datetime" if kind == "DateTimeField" else kind in _PLAIN_TYPES and not timestamp)
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+    qn = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {qn(Recommendation._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 — no user input
+    )
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {qn(pk.column)}"
+    size = max(1, min(BULK_BATCH, connection.ops.bulk_batch_size(fields, recs)))
+    columns = list(zip(fields, plain, strict=True))
+    with connection.cursor() as cursor:
+        for start in range(0, len(recs), size):
+            chunk = recs[start : start + size]
+            params = []
+            for rec in chunk:
+                for f, kind in columns:
+                    if kind is True:
+                        value = getattr(rec, f.attname)
+                        if not isinstance(value, _PLAIN_VALUES):
+                            value = f.get_db_prep_save(value, connection)
+                    else:
+                        value = f.pre_save(rec, True)
+                        if kind == "datetime" and isinstance(value, dt.datetime) and value.tzinfo is not None:
+                            value = adapt_datetime(value)  # what get_db_prep_save ends with
+                        else:
+                            value = f.get_db_prep_save(value, connection)
+                    params.append(value)
+            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
+            ids = cursor.fetchall()
+            if len(ids) != len(chunk):  # pragma: no cover — the database said otherwise
+                raise RuntimeError("the database returned fewer ids than records inserted")
+            for rec, (new_id,) in zip(chunk, ids, strict=True):
+                setattr(rec, pk.attname, new_id)
+                rec._state.adding = False
+                rec._state.db = connection.alias
+
+
+def _created_changes(snap: dict) -> dict:
+    """audit.diff({}, snap) for a snapshot of plain values (as `data_snapshot` gives)."""
+    return {name: [None, snap[name]] for name in sorted(snap) if snap[name] is not None}
+
+
+def recommendations_bulk_create(
+    *, pairs: list[tuple[Recommendation, RecommendationData]], by=None, source: str
+) -> list[Recommendation]:
+    """Insert records made by `recommendation_build` with their tags, and record each creation in
+    the history exactly as recommendation_create does."""
+    if not pairs:
+        return []
+    with transaction.atomic():
+        recs = [rec for rec, _data in pairs]
+        _insert_records(recs)
+        for name, rows in _through_rows(pairs).items():
+            _insert_tags(name, rows)
+        audit.record_many(
+            audit.entry(
+                instance=rec,
+                action="create",
+                by=by,
+                source=source,
+                changes=_created_changes(data_snapshot(data)),
+                summary=rec.reference,
+            )
+            for rec, data in pairs
+        )
+    return recs
+
+
+def recommendations_bulk_update(
+    *, changed: list[tuple[Recommendation, RecommendationData, dict]], by=None, source: str
+) -> None:
+    """Write records brought to their data by `recommendation_build` (each with its changes, as
+    `audit.diff(before, data_snapshot(data))` gives them), and record each update in the history
+    exactly as recommendation_update does. A record may come several times (changed step by step,
+    each step recorded): it is written once, as its last data says. Tags are rewritten only for the
+    relations that changed."""
+    if not changed:
+        return
+    from django.utils import timezone
+
+    now = timezone.now()
+    last: dict[int, tuple[Recommendation, RecommendationData]] = {}
+    relations: dict[int, set[str]] = {}
+    for rec, data, changes in changed:
+        last[rec.pk] = (rec, data)
+        relations.setdefault(rec.pk, set()).update(name for name in changes if name in M2M_FIELDS)
+    with transaction.atomic():
+        recs = []
+        for rec, _data in last.values():
+            rec.updated = now
+            recs.append(rec)
+        Recommendation.objects.bulk_update(
+            recs, [*SCALAR_FIELDS, "search_document", "updated"], batch_size=BULK_BATCH
+        )
+        for name in M2M_FIELDS:
+            pairs = [(rec, data) for rec, data in last.values() if name in relations[rec.pk]]
+            if not pairs:
+                continue
+            through = Recommendation._meta.get_field(name).remote_field.through
+            pks = [rec.pk for rec, _data in pairs]
+            for start in range(0, len(pks), BULK_BATCH):
+                through.objects.filter(recommendation_id__in=pks[start : start + BULK_BATCH]).delete()
+            _insert_tags(name, _through_rows(pairs, names=(name,))[name])
+        audit.record_many(
+            audit.entry(
+                instance=rec, action="update", by=by, source=source, changes=changes, summary=rec.reference
+            )
+            for rec, _data, changes in changed
+        )
+
+
 @transaction.atomic
 def recommendation_set_status(*, recommendation: Recommendation, status: str, by, source: str) -> bool:
     """Set the state's implementation status (the follow-up derives it from validated reports);
@@ -212,50 +444,17 @@ def recommendation_set_published(*, recommendation: Recommendation, published: b
 
 # --- Imports through the web ----------------------------------------------------------------------
 
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
-# Extension → what the first bytes must look like. Text formats must not hold NUL bytes.
-_ZIP, _OLE2, _PDF = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"%PDF-"
-UPLOAD_TYPES = {
-    ".csv": None,
-    ".txt": None,
-    ".json": None,
-    ".xlsx": _ZIP,
-    ".docx": _ZIP,
-    ".xls": _OLE2,
-    ".pdf": _PDF,
-}
-
 
 def check_upload(upload) -> None:
     """Refuse a file that is too large, of a kind no importer reads, or whose content does not
-    match its extension (a renamed executable, a PDF called .csv)."""
-    name = upload.name or ""
-    ext = os.path.splitext(name)[1].lower()
-    if ext not in UPLOAD_TYPES:
-        raise ValidationError(
-            _("Files of this kind cannot be imported. Upload one of: %(kinds)s.")
-            % {"kinds": ", ".join(sorted(UPLOAD_TYPES))},
-            code="type",
-        )
-    if upload.size > UPLOAD_MAX_BYTES:
-        raise ValidationError(
-            _("The file is larger than %(mb)s MB.") % {"mb": UPLOAD_MAX_BYTES // (1024 * 1024)}, code="size"
-        )
-    head = upload.read(8)
-    upload.seek(0)
-    magic = UPLOAD_TYPES[ext]
-    if magic is not None and not head.startswith(magic[: len(head)] if len(head) < len(magic) else magic):
-        raise ValidationError(
-            _("The content of the file does not match its extension %(ext)s.") % {"ext": ext}, code="content"
-        )
-    if magic is None:
-        sample = upload.read(64 * 1024)
-        upload.seek(0)
-        if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise ValidationError(
-                _("The content of the file does not match its extension %(ext)s.") % {"ext": ext},
-                code="content",
-            )
+    match its extension (a renamed executable, a PDF called .csv); see adolat/lib/uploads.py."""
+    uploads.check(
+        upload,
+        kind="import",
+        extensions=uploads.IMPORT_EXTENSIONS,
+        describe_types=_("Files of this kind cannot be imported. Upload one of: %(kinds)s.")
+        % {"kinds": ", ".join(f".{e}" for e in sorted(uploads.IMPORT_EXTENSIONS))},
+    )
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from adolat.accounts.permissions import can_see_unpublished_recommendations
 from adolat.lib import audit
 from adolat.lib.i18n import current_language
-from adolat.lib.pagination import page_size_from, page_window, paginate
+from adolat.lib.pagination import page_size_from, page_window
 
 from . import exports, selectors
 from .models import Language, Position, Recommendation, Status
@@ -29,13 +29,16 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
         filters = selectors.Filters(q=(request.GET.get("q") or "").strip()[:200])
     size = page_size_from(request.GET)
     qs = selectors.recommendation_list(user=request.user, filters=filters)
-    page = paginate(qs, request.GET, per_page=size)
+    facets = selectors.recommendation_facets(user=request.user, filters=filters)
+    # The facets have counted the list already.
+    paginator = selectors.RecommendationPaginator(qs, size, count=facets.total)
+    page = paginator.get_page(request.GET.get("page"))
     query = filters.as_query()
     if size != page_size_from({}):
         query.append(("size", str(size)))
     context = {
         "filters": filters,
-        "facets": selectors.recommendation_facets(user=request.user, filters=filters),
+        "facets": facets,
         "page": page,
         "page_links": page_window(page),
         "query_string": urlencode(query),

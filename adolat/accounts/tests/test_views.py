@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_sign_in_with_email_in_any_case(client, users):
     response = client.post(
-        reverse("accounts:login"), {"username": "Coordinator@Example.org", "password": PASSWORD}
+        reverse("accounts:login"), {"username": "Viewer@Example.org", "password": PASSWORD}
     )
     assert response.status_code == 302
     assert client.get(reverse("accounts:account")).status_code == 200

@@ -355,13 +355,16 @@ def test_the_number_of_queries_does_not_grow_with_the_page(
         counts[size] = len(queries)
     assert counts[5] == counts[100]
 
-    # count, page, and one prefetch each for states, themes, groups, goals and targets; a token
-    # adds its lookup and the user's roles, each filter naming codes one check.
-    with django_assert_max_num_queries(7):
-        client.get(LIST, {"page_size": 100})
+    # The first unfiltered list after a change recounts the stored facet counts (recommendations/
+    # selectors.py); later ones read them: the counts' fingerprint and row, the page's ids, its rows,
+    # and one prefetch each for states, themes, groups, goals and targets; a token adds its lookup
+    # and the user's roles; a filter is counted by one query instead of the stored counts.
+    client.get(LIST, {"page_size": 100})
     with django_assert_max_num_queries(9):
+        client.get(LIST, {"page_size": 100})
+    with django_assert_max_num_queries(11):
         client.get(LIST, {"page_size": 100}, **headers)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         client.get(LIST, {"page_size": 100, "theme": "api-test-torture"}, **headers)
     rec = ids(client.get(LIST, {"page_size": 1}))[0]
     # the recommendation, and its states, themes, groups, goals, targets and the targets' goals.

@@ -4,6 +4,7 @@ the coordinator validates; the public page shows the new status, and a civil-soc
 contributor's assessment beside it."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 # The launch arguments and the chromium-skip rule of adolat/tests/test_browser.py (an imported
@@ -18,9 +19,9 @@ def signed_in(browser, live_server, user):  # noqa: F811
     client = Client()
     client.force_login(user)
     context = browser.new_context(locale="en-GB")
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    name = settings.SESSION_COOKIE_NAME  # secure and __Host- bound in production mode
+    url = live_server.url.replace("http://", "https://", 1)  # chromium sends it to http://localhost too
+    context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": url, "secure": True}])
     return context.new_page()
 
 

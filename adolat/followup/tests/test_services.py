@@ -15,7 +15,10 @@ from django.utils import timezone, translation
 
 from adolat.followup import services
 from adolat.followup.models import Cluster, Evidence, IndicatorValue, ProgressReport
+from adolat.lib import uploads
 from adolat.lib.models import AuditEntry
+from adolat.lib.tests.test_uploads import JPEG, SHEET_MAIN, WORD_MAIN, pdf
+from adolat.lib.tests.test_uploads import PNG as SAMPLE_PNG
 from adolat.recommendations.models import Recommendation
 
 pytestmark = pytest.mark.django_db
@@ -341,8 +344,9 @@ def test_an_unchanged_status_is_not_recorded_again(make_report, assignment, rec,
 
 # --- Evidence -----------------------------------------------------------------------------------
 
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# Well-formed samples (adolat/lib/tests/test_uploads.py has the ones carrying metadata).
+PDF = pdf(metadata=False)
+PNG = SAMPLE_PNG
 
 
 def office(parts: dict[str, bytes]) -> bytes:
@@ -353,11 +357,19 @@ def office(parts: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-DOCX = office({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
-XLSX = office({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+DOCX = office(
+    {"[Content_Types].xml": b"<Types>" + WORD_MAIN + b"</Types>", "word/document.xml": b"<w:document/>"}
+)
+XLSX = office(
+    {"[Content_Types].xml": b"<Types>" + SHEET_MAIN + b"</Types>", "xl/workbook.xml": b"<workbook/>"}
+)
 ODT = office({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office/>"})
 DOCM = office(
-    {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>", "word/vbaProject.bin": b"x"}
+    {
+        "[Content_Types].xml": b"<Types>" + WORD_MAIN + b"</Types>",
+        "word/document.xml": b"<w:document/>",
+        "word/vbaProject.bin": b"x",
+    }
 )
 
 
@@ -366,7 +378,7 @@ DOCM = office(
     [
         ("law.pdf", PDF),
         ("photo.PNG", PNG),
-        ("scan.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 32),
+        ("scan.jpg", JPEG),
         ("decree.docx", DOCX),
         ("figures.xlsx", XLSX),
         ("minutes.odt", ODT),
@@ -386,7 +398,13 @@ def test_it_accepts_documents_and_stores_them_under_a_generated_name(reach, user
     assert name.rsplit(".", 1)[0] not in stored, "the uploader's file name never reaches the disk"
     assert stored.endswith("." + name.rsplit(".", 1)[1].lower())
     with default_storage.open(stored) as f:
-        assert f.read() == content
+        kept = f.read()
+    # Kept as the same kind of document, without its metadata (adolat/lib/tests/test_uploads.py).
+    extension = name.rsplit(".", 1)[1].lower()
+    assert uploads.check(
+        SimpleUploadedFile(f"x.{extension}", kept), kind="evidence", extensions=[extension], describe_types=""
+    )
+    assert evidence.filename == f"{name.rsplit('.', 1)[0]}.{extension}", "the uploader's name, kept as data"
     assert history(evidence)[0].changes["file"] == [None, stored]
 
 
@@ -414,13 +432,15 @@ def test_it_refuses_files_by_extension_and_by_content(reach, users, name, conten
     assert not Evidence.objects.exists()
 
 
-def test_it_refuses_files_over_ten_megabytes(reach, users):
+def test_it_refuses_files_over_the_evidence_limit(reach, users, settings):
+    settings.ADOLAT_MAX_EVIDENCE_SIZE = 1024 * 1024
     report = reach("draft")
-    big = SimpleUploadedFile("big.pdf", PDF + b"\x00" * (10 * 1024 * 1024))
+    big = SimpleUploadedFile("big.pdf", PDF + b"\x00" * (1024 * 1024))
     with pytest.raises(ValidationError) as refused:
         services.evidence_add(report=report, file=big, by=users["focal_point"])
     assert codes(refused.value) == {"file_size"}
-    assert refused.value.messages == ["The file is too large: the largest file accepted is 10.0\xa0MB."]
+    assert refused.value.messages == ["The file is too large: the largest file accepted is 1.0\xa0MB."]
+    assert not Evidence.objects.exists()
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.org/a", "not a link", ""])

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from adolat.followup import services
 from adolat.followup.models import Assessment, Assignment, Notification, ProgressReport, ReportingPeriod
+from adolat.lib.tests.test_uploads import pdf as sample_pdf
 
 pytestmark = pytest.mark.django_db
 State = ProgressReport.State
@@ -204,7 +205,7 @@ def test_editing_carries_the_version_and_a_stale_one_shows_a_conflict(users, ass
     response = c.post(url, {**data, "text": "My lost words", "version": 1})
     assert response.status_code == 409
     body = response.content.decode()
-    assert "Someone else changed this report" in body and "My lost words" in body
+    assert "Someone else saved a change while you were editing" in body and "My lost words" in body
     report.refresh_from_db()
     assert report.text == "Revised"
 
@@ -227,7 +228,7 @@ def test_evidence_link_and_file(users, assignment, make_report):
     assert (
         c.post(url, {"url": "https://example.org/law.pdf", "description": "The draft law"}).status_code == 302
     )
-    pdf = SimpleUploadedFile("law.pdf", b"%PDF-1.4 a tiny pdf", content_type="application/pdf")
+    pdf = SimpleUploadedFile("law.pdf", sample_pdf(metadata=False), content_type="application/pdf")
     assert c.post(url, {"file": pdf, "description": "Scan"}).status_code == 302
     assert report.evidence.count() == 2
     fake = SimpleUploadedFile("law.pdf", b"MZ not a pdf at all", content_type="application/pdf")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.db import connection
 from django.db.models import Count, F, Max, QuerySet
 from django.utils.translation import override
 
@@ -28,10 +29,12 @@ from adolat.recommendations.models import (
     AffectedGroup,
     Country,
     Language,
+    Mechanism,
     Position,
     Recommendation,
     SdgGoal,
     SdgTarget,
+    SourceDocument,
     Status,
     Theme,
 )
@@ -117,6 +120,8 @@ class Vocabulary:
         self.countries = Country.objects.only(*fields).in_bulk()
         self.themes = Theme.objects.in_bulk()
         self.groups = AffectedGroup.objects.in_bulk()
+        self.mechanisms = Mechanism.objects.in_bulk()
+        self.documents: dict[int, SourceDocument] = {}  # filled as records name them
         self.goals = SdgGoal.objects.only("number").in_bulk()
         self.targets = SdgTarget.objects.only("code", "goal_id", "sort_order").in_bulk()
         # Vocabulary order, for lists of tags.
@@ -150,17 +155,117 @@ class Entry:
 
 
 def _pairs(relation, pks: list[int], column: str) -> dict[int, list[int]]:
+    """The (record, tag) pairs of a many-to-many relation for `pks`, in one query. Written as SQL:
+    the ORM would prepare each of the thousand ids of a chunk one by one, for every relation, which
+    cost more than the query itself."""
+    through = relation.through._meta
+    quote = connection.ops.quote_name
+    table = quote(through.db_table)
+    left = quote(through.get_field("recommendation_id").column)
+    right = quote(through.get_field(column).column)
     out: dict[int, list[int]] = defaultdict(list)
-    rows = relation.through.objects.filter(recommendation_id__in=pks).values_list("recommendation_id", column)
-    for rec_id, other in rows:
-        out[rec_id].append(other)
+    if not pks:
+        return out
+    placeholders = ", ".join(["%s"] * len(pks))
+    # Table and column names come from the models; the ids are passed as parameters.
+    sql = f"SELECT {left}, {right} FROM {table} WHERE {left} IN ({placeholders})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(pk) for pk in pks])
+        for rec_id, other in cursor.fetchall():
+            out[rec_id].append(other)
     return out
 
 
-def _load(qs: QuerySet, keys: list[tuple], vocab: Vocabulary) -> list[Entry]:
+def _documents(vocab: Vocabulary, ids: set[int]) -> None:
+    missing = [pk for pk in ids if pk not in vocab.documents]
+    if missing:
+        for doc in SourceDocument.objects.filter(pk__in=missing):
+            _MECHANISM.set_cached_value(doc, vocab.mechanisms[doc.mechanism_id])
+            vocab.documents[doc.pk] = doc
+
+
+# Related records every row names (mechanism, state, document) are read once per export and given
+# to each record, rather than joined into every row (and built again for each).
+_MECHANISM = SourceDocument._meta.get_field("mechanism")
+_REC_MECHANISM = Recommendation._meta.get_field("mechanism")
+_REC_COUNTRY = Recommendation._meta.get_field("country")
+_REC_DOCUMENT = Recommendation._meta.get_field("document")
+
+
+# The columns of a record the CSV and JSON read (never the search text, a second copy of the texts).
+ROW_FIELDS = (
+    "id",
+    "country_id",
+    "mechanism_id",
+    "document_id",
+    "paragraph",
+    "text_tg",
+    "text_ru",
+    "text_en",
+    "original_language",
+    "position",
+    "position_note",
+    "status",
+    "year",
+    "is_published",
+    "natural_key",
+    "created",
+    "updated",
+)
+
+
+class Row:
+    """A recommendation's columns as read by `values_list` (`ROW_FIELDS`, with its mechanism, state
+    and document from the vocabulary), for the formats that only read values: the same attributes
+    as the model instance, several times cheaper to make."""
+
+    __slots__ = (*ROW_FIELDS, "pk", "mechanism", "country", "document")
+
+    def __init__(self, values: tuple, vocab: Vocabulary) -> None:
+        (
+            self.id,
+            self.country_id,
+            self.mechanism_id,
+            self.document_id,
+            self.paragraph,
+            self.text_tg,
+            self.text_ru,
+            self.text_en,
+            self.original_language,
+            self.position,
+            self.position_note,
+            self.status,
+            self.year,
+            self.is_published,
+            self.natural_key,
+            self.created,
+            self.updated,
+        ) = values  # in the order of ROW_FIELDS
+        self.pk = self.id
+        self.mechanism = vocab.mechanisms[self.mechanism_id]
+        self.country = vocab.countries[self.country_id]
+        self.document = vocab.documents[self.document_id] if self.document_id else None
+
+
+def _records(qs: QuerySet, pks: list[int], vocab: Vocabulary, *, light: bool) -> list:
+    qs = qs.filter(pk__in=pks).order_by()
+    if light:
+        values = list(qs.values_list(*ROW_FIELDS))
+        _documents(vocab, {v[3] for v in values if v[3]})
+        return [Row(v, vocab) for v in values]
+    # The search text is a second copy of the texts: never read for an export.
+    recs = list(qs.select_related(None).defer("search_document"))
+    _documents(vocab, {r.document_id for r in recs if r.document_id})
+    for rec in recs:
+        _REC_MECHANISM.set_cached_value(rec, vocab.mechanisms[rec.mechanism_id])
+        _REC_COUNTRY.set_cached_value(rec, vocab.countries[rec.country_id])
+        _REC_DOCUMENT.set_cached_value(rec, vocab.documents[rec.document_id] if rec.document_id else None)
+    return recs
+
+
+def _load(qs: QuerySet, keys: list[tuple], vocab: Vocabulary, *, light: bool = False) -> list[Entry]:
     pks = [k[0] for k in keys]
-    recs = qs.filter(pk__in=pks).order_by().select_related("mechanism", "country", "document__mechanism")
-    found = {r.pk: r for r in recs}
+    found = {r.pk: r for r in _records(qs, pks, vocab, light=light)}
     states = _pairs(Recommendation.recommending_states, pks, "country_id")
     themes = _pairs(Recommendation.themes, pks, "theme_id")
     groups = _pairs(Recommendation.affected_groups, pks, "affectedgroup_id")
@@ -168,23 +273,31 @@ def _load(qs: QuerySet, keys: list[tuple], vocab: Vocabulary) -> list[Entry]:
     targets = _pairs(Recommendation.sdg_targets, pks, "sdgtarget_id")
     theme_order, group_order = vocab.order[Theme], vocab.order[AffectedGroup]
     target_order = vocab.order[SdgTarget]
+    countries, theme_names, group_names = vocab.countries, vocab.themes, vocab.groups
+    goal_names, target_names = vocab.goals, vocab.targets
+    none: list = []
     out = []
     for pk, *extra in keys:
         rec = found.get(pk)
         if rec is None:  # withdrawn or deleted since the ids were read
             continue
+        # A country's primary key is its code; most records have one tag of a kind, or none.
         out.append(
             Entry(
                 rec=rec,
-                states=sorted((vocab.countries[c] for c in states[pk]), key=lambda c: c.code),
-                themes=[vocab.themes[t] for t in sorted(themes[pk], key=theme_order.get)],
-                groups=[vocab.groups[g] for g in sorted(groups[pk], key=group_order.get)],
-                goals=[vocab.goals[g] for g in sorted(goals[pk])],
-                targets=[vocab.targets[t] for t in sorted(targets[pk], key=target_order.get)],
+                states=[countries[c] for c in _in_order(states.get(pk, none))],
+                themes=[theme_names[t] for t in _in_order(themes.get(pk, none), theme_order.get)],
+                groups=[group_names[g] for g in _in_order(groups.get(pk, none), group_order.get)],
+                goals=[goal_names[g] for g in _in_order(goals.get(pk, none))],
+                targets=[target_names[t] for t in _in_order(targets.get(pk, none), target_order.get)],
                 extra=tuple(extra),
             )
         )
     return out
+
+
+def _in_order(values: list, key=None) -> list:
+    return sorted(values, key=key) if len(values) > 1 else values
 
 
 def entries(
@@ -195,17 +308,19 @@ def entries(
     enrich: Callable[[list[Entry]], None] | None = None,
     chunk_size: int | None = None,
     vocab: Vocabulary | None = None,
+    light: bool = False,
 ) -> Iterator[Entry]:
     """The records of `qs` in its order, as Entries, a chunk at a time. `extra` names annotations
     read with the ids (the matrix groups by one); the records themselves are fetched from `rows`
-    (by default `qs`; a queryset without costly annotations); `enrich` adds to each chunk."""
+    (by default `qs`; a queryset without costly annotations); `enrich` adds to each chunk. With
+    `light`, each Entry's `rec` is a `Row` of values rather than a model instance."""
     size = chunk_size or CHUNK_SIZE
     vocab = vocab or Vocabulary()
     source = qs if rows is None else rows
     batch: list[tuple] = []
 
     def load() -> list[Entry]:
-        chunk = _load(source, batch, vocab)
+        chunk = _load(source, batch, vocab, light=light)
         if enrich:
             enrich(chunk)
         return chunk

@@ -48,16 +48,24 @@ def document_record(doc: SourceDocument) -> dict:
     }
 
 
-def recommendation_record(entry: Entry) -> dict:
+def recommendation_record(entry: Entry, documents: dict | None = None) -> dict:
     """One recommendation as the open-data format writes it. Lists of codes are sorted so that the
-    same record always serialises the same way."""
+    same record always serialises the same way. `documents` keeps each document's record once made
+    (a stream names the same documents again and again)."""
     rec = entry.rec
     states = [c.code for c in entry.states]
+    document = None
+    if rec.document_id:
+        document = documents.get(rec.document_id) if documents is not None else None
+        if document is None:
+            document = document_record(rec.document)
+            if documents is not None:
+                documents[rec.document_id] = document
     return {
         "natural_key": identity_key(rec, states),
         "country": rec.country_id,
         "mechanism": rec.mechanism.code,
-        "document": document_record(rec.document) if rec.document_id else None,
+        "document": document,
         "paragraph": rec.paragraph,
         "year": rec.year,
         "text": _texts(rec, "text"),
@@ -94,8 +102,12 @@ def filters_record(filters: selectors.Filters) -> dict:
     return out
 
 
+# One encoder for the whole stream (json.dumps with these options would make one per record).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)
 
 
 def json_stream(qs, *, filters: selectors.Filters, published_only: bool, now=None) -> Iterator[bytes]:
@@ -114,8 +126,9 @@ def json_stream(qs, *, filters: selectors.Filters, published_only: bool, now=Non
         head = ",\n".join(f"  {_dumps(k)}: {_dumps(v)}" for k, v in header.items())
         yield ("{\n" + head + ',\n  "recommendations": [').encode()
         separator = "\n    "
-        for entry in entries(snap.queryset):
-            yield (separator + _dumps(recommendation_record(entry))).encode()
+        documents: dict[int, dict] = {}
+        for entry in entries(snap.queryset, light=True):
+            yield (separator + _dumps(recommendation_record(entry, documents))).encode()
             separator = ",\n    "
         yield b"\n  ]\n}\n"
 

@@ -81,30 +81,36 @@ class Rows:
         placeholder = 1234567890
         link = settings.SITE_URL + reverse("recommendations:detail", args=[placeholder])
         self.link_prefix, self.link_suffix = link.split(str(placeholder))
+        # Every name in this language, by primary key (a row names several).
+        self.mechanisms = self._names(vocab.mechanisms)
+        self.countries = self._names(vocab.countries)
+        self.themes = self._names(vocab.themes)
+        self.groups = self._names(vocab.groups)
 
-    def names(self, objects) -> list[str]:
-        return [self.vocab.name(o, self.language) for o in objects]
+    def _names(self, objects: dict) -> dict:
+        return {pk: self.vocab.name(obj, self.language) for pk, obj in objects.items()}
 
     def __call__(self, entry: Entry) -> dict[str, str | int | None]:
         rec, language = entry.rec, self.language
         text = localized(rec, "text", language, original=rec.original_language)
         document = rec.document if rec.document_id else None
+        countries, themes, groups = self.countries, self.themes, self.groups
         return {
-            "mechanism": self.vocab.name(rec.mechanism, language),
+            "mechanism": self.mechanisms[rec.mechanism_id],
             "document": (document.symbol or localized(document, "title", language).text) if document else "",
             "session": document.session if document else "",
             "paragraph": rec.paragraph,
             "year": rec.year,
-            "country": self.vocab.name(rec.country, language),
-            "recommending_states": ", ".join(sorted(self.names(entry.states))),
+            "country": countries[rec.country_id],
+            "recommending_states": ", ".join(sorted([countries[c.code] for c in entry.states])),
             "text": text.text,
             "text_language": LANGUAGE_NAMES.get(text.language, text.language) if text.text else "",
             "original_language": LANGUAGE_NAMES.get(rec.original_language, rec.original_language),
             "position": self.positions.get(rec.position, rec.position),
             "position_note": rec.position_note,
             "status": self.statuses.get(rec.status, rec.status),
-            "themes": "; ".join(self.names(entry.themes)),
-            "affected_groups": "; ".join(self.names(entry.groups)),
+            "themes": "; ".join([themes[t.id] for t in entry.themes]),
+            "affected_groups": "; ".join([groups[g.id] for g in entry.groups]),
             "sdg_goals": ", ".join(str(g.number) for g in entry.goals),
             "sdg_targets": ", ".join(t.code for t in entry.targets),
             "is_published": self.yes if rec.is_published else self.no,
@@ -124,7 +130,10 @@ def _csv_cell(value) -> str:
     if value is None:
         return ""
     value = str(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return "'" + value if value[:1] in _FORMULA_CHARACTERS else value
+
+
+_FORMULA_CHARACTERS = frozenset(_FORMULA_START)
 
 
 def csv_stream(qs, *, language: str) -> Iterator[bytes]:
@@ -139,11 +148,16 @@ def csv_stream(qs, *, language: str) -> Iterator[bytes]:
         yield b"\xef\xbb\xbf" + out.getvalue().encode()
         vocab = Vocabulary()
         row = Rows(language, vocab)
-        for entry in entries(qs, vocab=vocab):
-            out.seek(0)
-            out.truncate()
+        out.seek(0)
+        out.truncate()
+        for entry in entries(qs, vocab=vocab, light=True):
             values = row(entry)
             writer.writerow([_csv_cell(values[key]) for key in keys])
+            if out.tell() >= 64 * 1024:  # pieces of about 64 KB: fewer language switches
+                yield out.getvalue().encode()
+                out.seek(0)
+                out.truncate()
+        if out.tell():
             yield out.getvalue().encode()
 
     return buffered(in_language(language, lines()))

@@ -34,9 +34,15 @@ recommendation services, so that every format follows the same rules:
   several) become a ready-made, confirmed cluster of their document.
 
 Lookups are made once per file (vocabularies, states, documents, the stored recommendations of the
-state), so the queries per recommendation are those of the services alone.
+state, as plain values). Records are then built and checked one by one and written a chunk at a
+time (`WRITE_CHUNK`) through the services' bulk functions: bulk inserts of records, their tags and
+their history, bulk updates of the changed ones; an unchanged row costs no query. The number of
+queries does not grow with the number of rows, and the records, tags, search text and history are
+those `recommendation_create` / `recommendation_update` would write. Near matches are only looked
+for among the stored records of the same review, language and recommending states.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -85,6 +91,9 @@ from .base import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Rows repeat a few sessions: normalised once each (a pure function of the value).
+_session = functools.lru_cache(maxsize=4096)(normalise_session)
 
 AUDIT_SOURCE = "import"
 # rapidfuzz ratio (0-100) of the normalised texts above which a new record is listed as a near match.
@@ -179,29 +188,78 @@ def _clean(value: str) -> str:
     return value
 
 
-def _same(record: Recommendation, data: services.RecommendationData) -> bool:
-    """Whether `data` would leave the stored record as it is, judged from what was prefetched, so
-    that a re-import of unchanged rows costs no query per row. (When in doubt it says no and the
-    service compares again.)"""
-    foreign = ("country", "mechanism", "document")
-    for name in services.SCALAR_FIELDS:
-        stored = getattr(record, f"{name}_id" if name in foreign else name)
-        value = getattr(data, name)
-        if name in foreign:
-            value = value.pk if value is not None else None
-        elif name == "year" and value is None and data.document is not None:
-            value = data.document.year
-        if stored != value:
-            return False
-    goals = {g.pk for g in data.sdg_goals} | {t.goal_id for t in data.sdg_targets}
-    pairs = (
-        (record.recommending_states.all(), {c.pk for c in data.recommending_states}),
-        (record.themes.all(), {t.pk for t in data.themes}),
-        (record.affected_groups.all(), {g.pk for g in data.affected_groups}),
-        (record.sdg_goals.all(), goals),
-        (record.sdg_targets.all(), {t.pk for t in data.sdg_targets}),
-    )
-    return all({obj.pk for obj in stored} == wanted for stored, wanted in pairs)
+# The stored fields an import compares (and their tags, by relation → the through table's column).
+STORED_FIELDS = (
+    "country_id",
+    "mechanism_id",
+    "document_id",
+    "paragraph",
+    "text_tg",
+    "text_ru",
+    "text_en",
+    "original_language",
+    "position",
+    "position_note",
+    "status",
+    "year",
+    "is_published",
+    "natural_key",
+)
+M2M_COLUMNS = {
+    "recommending_states": "country_id",
+    "themes": "theme_id",
+    "affected_groups": "affectedgroup_id",
+    "sdg_goals": "sdggoal_id",
+    "sdg_targets": "sdgtarget_id",
+}
+# Stored.__init__ unpacks rows in this order: change both together.
+_UNPACKED = "country_id mechanism_id document_id paragraph text_tg text_ru text_en original_language position"
+_UNPACKED += " position_note status year is_published natural_key"
+if tuple(STORED_FIELDS) != tuple(_UNPACKED.split()):
+    raise RuntimeError("Stored.__init__ unpacks STORED_FIELDS: change both together")  # pragma: no cover
+POSITIONS = frozenset(Position.values)
+# Recommendations built, checked and written per round of bulk queries.
+WRITE_CHUNK = 1000
+
+
+class Stored:
+    """A stored recommendation as values: its fields (STORED_FIELDS) and its tags as ids."""
+
+    __slots__ = ("pk", *STORED_FIELDS, "tags")
+
+    def __init__(self, row: tuple) -> None:
+        # One unpacking (STORED_FIELDS' order) rather than a setattr per field: thousands of rows.
+        (
+            self.pk,
+            self.country_id,
+            self.mechanism_id,
+            self.document_id,
+            self.paragraph,
+            self.text_tg,
+            self.text_ru,
+            self.text_en,
+            self.original_language,
+            self.position,
+            self.position_note,
+            self.status,
+            self.year,
+            self.is_published,
+            self.natural_key,
+        ) = row
+        self.tags = {name: [] for name in M2M_COLUMNS}
+
+    def take(self, snap: dict) -> None:
+        """Hold what `snap` (services.data_snapshot) says the record now holds."""
+        for name in STORED_FIELDS:
+            setattr(self, name, snap[name.removesuffix("_id")])
+        self.tags = {name: list(snap[name]) for name in M2M_COLUMNS}
+
+    def snapshot(self) -> dict:
+        """As `services._snapshot` reads the record."""
+        snap = {name.removesuffix("_id"): getattr(self, name) for name in STORED_FIELDS}
+        for name, ids in self.tags.items():
+            snap[name] = sorted(ids)
+        return snap
 
 
 def _union(kept, added) -> list:
@@ -236,6 +294,7 @@ class Vocabulary:
                         targets = self.term_names.setdefault(normalise_label(name), ([], []))
                         if term not in targets[index]:
                             targets[index].append(term)
+        self.memo: dict[tuple, tuple] = {}
         self.goals = {g.number: g for g in SdgGoal.objects.all()}
         self.targets = {t.code.lower(): t for t in SdgTarget.objects.select_related("goal")}
         self.goal_names = {
@@ -245,10 +304,22 @@ class Vocabulary:
             if name
         }
 
+    def _memo(self, kind: str, values: list[str]):
+        """`kind`'s answer for these values, computed once per file: rows repeat the same states,
+        labels and goals."""
+        key = (kind, tuple(values))
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = getattr(self, f"_{kind}")(values)
+        return tuple(list(part) for part in found)
+
     def state(self, name: str) -> str | None:
         return countries.find_country_code(_clean(name), self.countries)
 
-    def states(self, values: list[str]) -> tuple[list[str], list[str]]:
+    def states(self, values: list[str]):
+        return self._memo("states", values)
+
+    def _states(self, values: list[str]) -> tuple[list[str], list[str]]:
         """ISO codes of the named states, and the names that are none. A value is tried whole
         first ("Korea, Republic of"), then split on commas, semicolons and lines."""
         codes, unknown = [], []
@@ -278,7 +349,10 @@ class Vocabulary:
                 return targets
         return self.term_names.get(normalise_label(label))
 
-    def labels(self, values: list[str]) -> tuple[list, list, list[str]]:
+    def labels(self, values: list[str]):
+        return self._memo("labels", values)
+
+    def _labels(self, values: list[str]) -> tuple[list, list, list[str]]:
         """Themes and groups the labels map onto, and the labels that map onto nothing. A label
         with commas that is unknown whole is tried as comma-separated labels."""
         themes: dict[int, Theme] = {}
@@ -301,7 +375,10 @@ class Vocabulary:
                     groups.setdefault(group.pk, group)
         return list(themes.values()), list(groups.values()), unknown
 
-    def sdgs(self, values: list[str]) -> tuple[list, list, list[str]]:
+    def sdgs(self, values: list[str]):
+        return self._memo("sdgs", values)
+
+    def _sdgs(self, values: list[str]) -> tuple[list, list, list[str]]:
         """Goals and targets: `16`, `Goal 16`, `16.3`, `16.3 - Promote the rule of law…`,
         `16 - PEACE, JUSTICE AND STRONG INSTITUTIONS`, or a goal's name."""
         goals: dict[int, SdgGoal] = {}
@@ -596,9 +673,9 @@ class Writer:
                 _('"%(value)s" is not a Sustainable Development Goal or target (such as 16 or 16.3).')
                 % {"value": shorten(label)},
             )
-        if rec.position is not None and rec.position not in Position.values:
+        if rec.position is not None and rec.position not in POSITIONS:
             self._error(item, "position", _('"%(value)s" is not a position.') % {"value": rec.position})
-        item.session = normalise_session(rec.session) if (rec.session or "").strip() else ""
+        item.session = _session(rec.session) if (rec.session or "").strip() else ""
         item.date = rec.date or self.parsed.document_date
         return item
 
@@ -653,7 +730,7 @@ class Writer:
             symbol__in=symbols
         )
         self.documents = {doc.pk: doc for doc in documents.order_by("pk")}
-        mechanism_ids = {item.mechanism.pk for item in valid}
+        self.mechanism_ids = mechanism_ids = {item.mechanism.pk for item in valid}
         states = defaultdict(list)
         for rec_id, code in Recommendation.recommending_states.through.objects.filter(
             recommendation__country=self.country, recommendation__mechanism_id__in=mechanism_ids
@@ -676,7 +753,7 @@ class Writer:
         if document is None:
             return ("none", mechanism_id)
         if document.session:
-            return ("session", document.mechanism_id, normalise_session(document.session))
+            return ("session", document.mechanism_id, _session(document.session))
         return ("document", document.pk)
 
     def _document_update(self, doc: SourceDocument, **values) -> None:
@@ -738,7 +815,7 @@ class Writer:
             for d in self.documents.values()
             if d.mechanism_id == mechanism.pk and d.country_id == self.country.pk
         ]
-        same_session = [d for d in of_mechanism if d.session and normalise_session(d.session) == session]
+        same_session = [d for d in of_mechanism if d.session and _session(d.session) == session]
         fill = {"cycle": cycle, "year": year, "date": dates[0] if dates else None}
         if symbol:
             key = symbol_key(symbol)
@@ -756,7 +833,7 @@ class Writer:
                         "symbol": doc.symbol,
                         "mechanism": doc.mechanism.code,
                     }
-                if session and doc.session and normalise_session(doc.session) != session:
+                if session and doc.session and _session(doc.session) != session:
                     return None, _(
                         "the document %(symbol)s is recorded for session %(stored)s, not %(session)s."
                     ) % {
@@ -861,7 +938,7 @@ class Writer:
             seen.add(key)
             pks = self.exact.get(key, [])
             pk = next((p for p in pks if p not in self.claimed), None)
-            if pk is None and not pks:
+            if pk is None and not pks and self.aliases:
                 alias = self.aliases.get((family, text_key_hash(*item.text_key)))
                 if alias is not None:
                     item.alias = True
@@ -883,29 +960,83 @@ class Writer:
             out.append(item)
         return out
 
-    def _stored_records(self, pks: list[int]) -> dict[int, Recommendation]:
-        found = {}
-        for start in range(0, len(pks), 500):
-            for rec in (
-                Recommendation.objects.filter(pk__in=pks[start : start + 500])
-                .select_related("document")
-                .prefetch_related(
-                    "recommending_states", "themes", "affected_groups", "sdg_goals", "sdg_targets"
-                )
-            ):
-                found[rec.pk] = rec
+    def _stored_records(self, pks: list[int]) -> dict[int, "Stored"]:
+        """The matched stored records as plain values (no model instances): their fields, and
+        their tags as ids, in a few queries whatever their number."""
+        wanted = set(pks)
+        if not wanted:
+            return {}
+        found: dict[int, Stored] = {}
+        fields = ("pk", *STORED_FIELDS)
+        if len(wanted) > 2000:
+            # Most of the state's records: one query over them all is cheaper than id lists.
+            mine = Recommendation.objects.filter(country=self.country, mechanism_id__in=self.mechanism_ids)
+            for row in mine.values_list(*fields).iterator(chunk_size=2000):
+                if row[0] in wanted:
+                    found[row[0]] = Stored(row)
+            through_filter = {
+                "recommendation__country": self.country,
+                "recommendation__mechanism_id__in": self.mechanism_ids,
+            }
+            for name, column in M2M_COLUMNS.items():
+                through = getattr(Recommendation, name).through
+                rows = through.objects.filter(**through_filter).values_list("recommendation_id", column)
+                for rec_id, other in rows.iterator(chunk_size=5000):
+                    stored = found.get(rec_id)
+                    if stored is not None:
+                        stored.tags[name].append(other)
+        else:
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                for row in Recommendation.objects.filter(pk__in=chunk).values_list(*fields):
+                    found[row[0]] = Stored(row)
+                for name, column in M2M_COLUMNS.items():
+                    through = getattr(Recommendation, name).through
+                    for rec_id, other in through.objects.filter(recommendation_id__in=chunk).values_list(
+                        "recommendation_id", column
+                    ):
+                        found[rec_id].tags[name].append(other)
+        missing = {
+            s.document_id for s in found.values() if s.document_id and s.document_id not in self.documents
+        }
+        if missing:
+            self.documents.update(SourceDocument.objects.in_bulk(list(missing)))
         return found
+
+    def _objects(self) -> None:
+        """The vocabulary rows tags are given as (read once: a few hundred rows)."""
+        self.country_rows = Country.objects.in_bulk()
+        self.theme_rows = Theme.objects.in_bulk()
+        self.group_rows = AffectedGroup.objects.in_bulk()
+        self.goal_rows = dict(self.vocab.goals)
+        self.target_rows = {t.pk: t for t in self.vocab.targets.values()}
+        self.mechanism_rows = {m.pk: m for m in self.vocab.mechanisms.values()}
 
     # -- writing
 
-    def _key(self, states, document: SourceDocument | None, text: str) -> str:
+    def _key(self, states, document: SourceDocument | None, text: str, normtext: str | None = None) -> str:
+        """`base.natural_key`, given the text's normalised form when it is known already (the
+        normalisation is most of the cost)."""
         review = (document.session or document.symbol) if document is not None else ""
-        return natural_key(country=self.country.pk, session=review, recommending_states=states, text=text)
+        if normtext is None:
+            return natural_key(country=self.country.pk, session=review, recommending_states=states, text=text)
+        session = self.sessions.get(review)
+        if session is None:
+            session = self.sessions[review] = _session(review)
+        parts = [
+            self.country.pk.strip().upper(),
+            session,
+            sorted({c.strip().upper() for c in states}),
+            normtext,
+        ]
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
-    def _data(self, item: Item, stored: Recommendation | None, states: dict[str, Country]):
+    def _data(self, item: Item, stored: "Stored | None"):
         text_field = f"text_{item.language}"
         document = item.document
         year = (document.year if document is not None else None) or (item.date.year if item.date else None)
+        countries_ = self.country_rows
         if stored is None:
             position = item.rec.position or (
                 Position.PENDING if item.mechanism.kind == Mechanism.Kind.UPR else Position.NOT_APPLICABLE
@@ -920,8 +1051,8 @@ class Writer:
                 position_note=item.rec.position_note,
                 year=year,
                 is_published=self.publish,
-                natural_key=self._key(item.states, document, item.text),
-                recommending_states=[states[code] for code in item.states],
+                natural_key=self._key(item.states, document, item.text, item.normtext),
+                recommending_states=[countries_[code] for code in item.states],
                 themes=item.themes,
                 affected_groups=item.groups,
                 sdg_goals=item.goals,
@@ -935,10 +1066,15 @@ class Writer:
             item.rec.position == Position.PENDING and position in final
         ):
             position = item.rec.position
-        document = stored.document if stored.document_id else document
+        document = self.documents[stored.document_id] if stored.document_id else document
+        tags = stored.tags
+        # Stored tags in the order a related manager gives them (the vocabularies' order).
+        kept_states = sorted(
+            (countries_[code] for code in tags["recommending_states"]), key=lambda c: (c.name_en, c.pk)
+        )
         data = services.RecommendationData(
             country=self.country,
-            mechanism=stored.mechanism,
+            mechanism=self.mechanism_rows[stored.mechanism_id],
             document=document,
             paragraph=item.rec.paragraph or stored.paragraph,
             text_tg=stored.text_tg,
@@ -951,66 +1087,100 @@ class Writer:
             year=(document.year if document is not None else None) or year or stored.year,
             is_published=stored.is_published,
             # The same states, or more when rows give a joint recommendation state by state.
-            recommending_states=_union(
-                stored.recommending_states.all(), [states[code] for code in item.states]
-            ),
-            themes=_union(stored.themes.all(), item.themes),
-            affected_groups=_union(stored.affected_groups.all(), item.groups),
-            sdg_goals=_union(stored.sdg_goals.all(), item.goals),
-            sdg_targets=_union(stored.sdg_targets.all(), item.targets),
+            recommending_states=_union(kept_states, [countries_[code] for code in item.states]),
+            themes=_union([self.theme_rows[pk] for pk in tags["themes"]], item.themes),
+            affected_groups=_union([self.group_rows[pk] for pk in tags["affected_groups"]], item.groups),
+            sdg_goals=_union([self.goal_rows[pk] for pk in tags["sdg_goals"]], item.goals),
+            sdg_targets=_union([self.target_rows[pk] for pk in tags["sdg_targets"]], item.targets),
         )
+        codes = [state.pk for state in data.recommending_states]
         if not item.alias:
             setattr(data, text_field, item.text)
-        codes = [state.pk for state in data.recommending_states]
-        data.natural_key = self._key(codes, document, getattr(data, text_field))
+            data.natural_key = self._key(codes, document, item.text, item.normtext)
+        else:
+            data.natural_key = self._key(codes, document, getattr(data, text_field))
         return data
 
     def _write(self, valid: list[Item]) -> None:
+        """Build and check every record, then write them a chunk at a time with bulk inserts and
+        updates (the history and the search index as the services keep them)."""
         summary = self.summary
         self._load(valid)
+        self._objects()
+        self.sessions: dict[str, str] = {}
         to_write = self._match(self._resolve_documents(valid))
         stored = self._stored_records([item.stored_pk for item in to_write if item.stored_pk])
-        states = Country.objects.in_bulk({code for item in to_write for code in item.states})
         total = len(to_write)
         created: list[Item] = []
-        for done, item in enumerate(to_write, start=1):
-            record = stored.get(item.stored_pk) if item.stored_pk else None
-            try:
-                data = self._data(item, record, states)
-                if record is None:
-                    item.result = services.recommendation_create(data=data, by=self.by, source=AUDIT_SOURCE)
-                    summary.created += 1
-                    created.append(item)
-                else:
-                    item.result = record
-                    if _same(record, data):
-                        summary.unchanged += 1
-                    elif services.recommendation_update(
-                        recommendation=record, data=data, by=self.by, source=AUDIT_SOURCE
-                    ):
-                        summary.updated += 1
+        for start in range(0, total, WRITE_CHUNK):
+            chunk = to_write[start : start + WRITE_CHUNK]
+            new: list[tuple[Recommendation, services.RecommendationData]] = []
+            changed: list[tuple[Item, services.RecommendationData, dict]] = []
+            for item in chunk:
+                record = stored.get(item.stored_pk) if item.stored_pk else None
+                try:
+                    data = self._data(item, record)
+                    if record is None:
+                        item.result = services.recommendation_build(data=data)
+                        new.append((item.result, data))
+                        created.append(item)
                     else:
-                        summary.unchanged += 1
-            except ValidationError as exc:
-                self._error(item, "text", " ".join(exc.messages))
-            if self.progress and (done % PROGRESS_EVERY == 0 or done == total):
-                self.progress(done, total)
+                        after = services.data_snapshot(data)
+                        before = record.snapshot()
+                        # Plain values on both sides: equal means unchanged (the diff is costlier).
+                        changes = audit.diff(before, after) if before != after else {}
+                        if changes:
+                            # A later row may match the same record (a joint recommendation given
+                            # state by state): it starts from this one's result.
+                            record.take(after)
+                            changed.append((item, data, changes))
+                        else:
+                            summary.unchanged += 1
+                except ValidationError as exc:
+                    self._error(item, "text", " ".join(exc.messages))
+            services.recommendations_bulk_create(pairs=new, by=self.by, source=AUDIT_SOURCE)
+            summary.created += len(new)
+            self._update(changed)
+            if self.progress:
+                end = start + len(chunk)
+                for done in range(start + PROGRESS_EVERY, end + 1, PROGRESS_EVERY):
+                    self.progress(done, total)
+                if end == total and total % PROGRESS_EVERY:
+                    self.progress(total, total)
         self._near_matches(created)
         self._clusters(to_write)
-        summary.documents = sorted({item.document.name for item in to_write if item.document is not None})
+        documents = {item.document.pk: item.document for item in to_write if item.document is not None}
+        summary.documents = sorted({doc.name for doc in documents.values()})
+
+    def _update(self, changed: list[tuple[Item, services.RecommendationData, dict]]) -> None:
+        if not changed:
+            return
+        instances = Recommendation.objects.select_related("document").in_bulk(
+            [item.stored_pk for item, _data, _changes in changed]
+        )
+        ready = []
+        for item, data, changes in changed:
+            # Records changed by several rows are built in the rows' order, the last one written.
+            try:
+                rec = services.recommendation_build(data=data, recommendation=instances[item.stored_pk])
+            except ValidationError as exc:
+                self._error(item, "text", " ".join(exc.messages))
+                continue
+            ready.append((rec, data, changes))
+        services.recommendations_bulk_update(changed=ready, by=self.by, source=AUDIT_SOURCE)
+        self.summary.updated += len(ready)
 
     def _near_matches(self, created: list[Item]) -> None:
         """List each created record that is close to a stored one of its review: a similar text
         with the same recommending states, or the same text made jointly by states that stored
-        records each hold part of."""
+        records each hold part of. Texts are only compared within a block: the stored records of
+        the same review, language and recommending states."""
+        found: list[tuple[Item, int, float]] = []
         for item in created:
             family = self._family(item.document, item.mechanism.pk)
             matches: list[tuple[int, float]] = []
-            choices = {
-                pk: text
-                for pk, text in self.near.get((family, item.language, item.states), [])
-                if pk not in self.claimed
-            }
+            candidates = self.near.get((family, item.language, item.states))
+            choices = {pk: text for pk, text in candidates or () if pk not in self.claimed}
             if choices:
                 best = process.extractOne(
                     item.normtext, choices, scorer=fuzz.ratio, score_cutoff=NEAR_MATCH_RATIO
@@ -1027,35 +1197,48 @@ class Writer:
             for pk, codes in self.by_text.get((family, item.language, item.normtext), []):
                 if codes < mine and pk not in self.claimed:
                     matches.append((pk, 100.0))
-            for existing_id, score in matches:
-                self._near_match(item, existing_id, score)
-
-    def _near_match(self, item: Item, existing_id: int, score: float) -> None:
-        near = NearMatch.objects.create(
-            recommendation=item.result,
-            existing_id=existing_id,
-            score=round(score, 1),
-            text_key=text_key_hash(*item.text_key),
-            found_in=f"{self.filename}, {item.rec.where}"[:255],
+            found += [(item, existing_id, score) for existing_id, score in matches]
+        if not found:
+            return
+        listings = [
+            NearMatch(
+                recommendation=item.result,
+                existing_id=existing_id,
+                score=round(score, 1),
+                text_key=text_key_hash(*item.text_key),
+                found_in=f"{self.filename}, {item.rec.where}"[:255],
+            )
+            for item, existing_id, score in found
+        ]
+        NearMatch.objects.bulk_create(listings, batch_size=500)
+        audit.record_many(
+            audit.entry(
+                instance=near,
+                action="create",
+                by=self.by,
+                source=AUDIT_SOURCE,
+                changes={
+                    "recommendation": [None, near.recommendation_id],
+                    "existing": [None, near.existing_id],
+                    "score": [None, near.score],
+                },
+                summary=str(near),
+            )
+            for near in listings
         )
-        audit.record(
-            instance=near,
-            action="create",
-            by=self.by,
-            source=AUDIT_SOURCE,
-            changes={
-                "recommendation": [None, item.result.pk],
-                "existing": [None, existing_id],
-                "score": [None, near.score],
-            },
-            summary=str(near),
-        )
-        self.summary.near_matches += 1
+        self.summary.near_matches += len(listings)
 
     def _clusters(self, written: list[Item]) -> None:
         from adolat.followup.models import Cluster
         from adolat.followup.services import cluster_create
 
+        # Stored records are read as values (see `_stored_records`): the clustered ones as records.
+        wanted = [i.stored_pk for i in written if i.rec.cluster and i.result is None and i.stored_pk]
+        if wanted:
+            found = Recommendation.objects.in_bulk(wanted)
+            for item in written:
+                if item.rec.cluster and item.result is None and item.stored_pk in found and item.valid:
+                    item.result = found[item.stored_pk]
         groups: dict[tuple, list[Item]] = defaultdict(list)
         unfiled = False
         for item in written:

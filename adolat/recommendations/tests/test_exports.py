@@ -29,6 +29,7 @@ from adolat.recommendations.models import (
     Country,
     Mechanism,
     Recommendation,
+    SdgGoal,
     SdgTarget,
     SourceDocument,
     Theme,
@@ -582,6 +583,119 @@ def test_records_are_read_in_chunks(monkeypatch, make_recommendation, corpus):
         q for q in ctx.captured_queries if "recommendations_recommendation_affected_groups" in q["sql"]
     ]
     assert len(prefetches) == 3
+
+
+def _as_model_instances(monkeypatch) -> None:
+    """Make the CSV and JSON read each record as a model instance, the way every row was formatted
+    before they read values."""
+    original = common._records
+    monkeypatch.setattr(
+        common, "_records", lambda qs, pks, vocab, *, light: original(qs, pks, vocab, light=False)
+    )
+
+
+@pytest.mark.parametrize(("fmt", "language"), [("csv", "en"), ("csv", "ru"), ("csv", "tg"), ("json", "en")])
+def test_rows_read_as_values_export_exactly_as_model_instances(
+    monkeypatch, make_recommendation, corpus, fmt, language
+):
+    countries = Country.objects.in_bulk(["BR", "ES", "FR"])
+    make_recommendation(
+        text_en="",
+        text_ru="Запись без документа, введённая вручную",
+        original_language="ru",
+        year=2020,
+        status="implemented",
+        is_published=True,
+    )
+    make_recommendation(
+        text_en="ZX: a record with every kind of tag",
+        text_ru="ZX: запись со всеми видами меток",
+        text_tg="ZX: сабт бо ҳама гуна барчаспҳо",
+        document=SourceDocument.objects.get(symbol="CAT/C/TJK/CO/3"),
+        paragraph="7",
+        year=2019,
+        position="supported",
+        position_note="+ a note that starts like a formula",
+        is_published=True,
+        natural_key="k" * 64,
+        recommending_states=list(countries.values()),
+        themes=list(Theme.objects.order_by("-pk")[:3]),
+        affected_groups=list(AffectedGroup.objects.all()[:2]),
+        sdg_goals=[SdgGoal.objects.get(number=1)],
+        sdg_targets=[SdgTarget.objects.get(code="16.10"), SdgTarget.objects.get(code="16.3")],
+    )
+
+    def export() -> bytes:
+        export = exports.prepare(
+            fmt, user=exports.SystemPrincipal(), filters=selectors.Filters(), language=language
+        )
+        return re.sub(rb'"generated_at": "[^"]*"', b"", b"".join(export.stream()))
+
+    qs = common.export_queryset(user=exports.SystemPrincipal(), filters=selectors.Filters())
+    assert all(isinstance(entry.rec, common.Row) for entry in common.entries(qs, light=True))
+    as_values = export()
+    with monkeypatch.context() as patched:
+        _as_model_instances(patched)
+        assert not any(isinstance(entry.rec, common.Row) for entry in common.entries(qs, light=True))
+        as_instances = export()
+    assert as_values == as_instances
+    assert as_values.count(b"ZX: ") == (3 if fmt == "json" else 1)  # the texts in every language
+    assert as_values.count("Запись без документа".encode()) == 1
+
+
+def _bulk_records(n: int) -> None:
+    """`n` published records, each with a recommending state, theme, group, goal and target."""
+    recs = Recommendation.objects.bulk_create(
+        Recommendation(
+            country_id="TJ",
+            mechanism=Mechanism.objects.get(code="UPR"),
+            text_en=f"Record {i}",
+            is_published=True,
+        )
+        for i in range(n)
+    )
+    tags = [
+        (Recommendation.recommending_states, "country_id", "FR"),
+        (Recommendation.themes, "theme_id", Theme.objects.get(code="torture").pk),
+        (
+            Recommendation.affected_groups,
+            "affectedgroup_id",
+            AffectedGroup.objects.get(code="women-girls").pk,
+        ),
+        (Recommendation.sdg_goals, "sdggoal_id", SdgGoal.objects.get(number=16).pk),
+        (Recommendation.sdg_targets, "sdgtarget_id", SdgTarget.objects.get(code="16.3").pk),
+    ]
+    for relation, column, value in tags:
+        relation.through.objects.bulk_create(
+            relation.through(recommendation_id=r.pk, **{column: value}) for r in recs
+        )
+
+
+@pytest.mark.parametrize("fmt", exports.STREAMED)
+def test_csv_and_json_queries_grow_with_chunks_never_with_rows(
+    monkeypatch, db, django_assert_max_num_queries, fmt
+):
+    """Three chunks of 10 records take as many queries as three chunks of 100."""
+
+    def export() -> tuple[int, bytes]:
+        export = exports.prepare(
+            fmt, user=exports.SystemPrincipal(), filters=selectors.Filters(), language="en"
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            data = b"".join(export.stream())
+        return len(ctx.captured_queries), data
+
+    _bulk_records(30)
+    monkeypatch.setattr(common, "CHUNK_SIZE", 10)
+    queries, data = export()
+    assert data.count(b"Record ") == 30
+
+    _bulk_records(270)
+    monkeypatch.setattr(common, "CHUNK_SIZE", 100)
+    with django_assert_max_num_queries(queries):
+        _queries, data = export()
+    assert data.count(b"Record ") == 300
+    assert data.count(b"Women & girls" if fmt == "csv" else b'"women-girls"') == 300
 
 
 # --- The list page ------------------------------------------------------------------------------

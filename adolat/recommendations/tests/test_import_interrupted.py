@@ -31,22 +31,24 @@ import django
 django.setup()
 from django.core.management import call_command
 from adolat.recommendations import services
+from adolat.recommendations.importers import writer
 
 marker, rows = Path(sys.argv[1]), int(sys.argv[2])
-create = services.recommendation_create
+writer.WRITE_CHUNK = 25  # records are written in chunks: several before the stop
+create = services.recommendations_bulk_create
 written = []
 
 
 def create_then_wait(**kwargs):
     result = create(**kwargs)
-    written.append(result.pk)
-    if len(written) == rows:
+    written.extend(rec.pk for rec in result)
+    if len(written) >= rows:
         marker.write_text(str(len(written)))
         time.sleep(600)
     return result
 
 
-services.recommendation_create = create_then_wait
+services.recommendations_bulk_create = create_then_wait
 call_command(*sys.argv[3:])
 """
 

@@ -331,23 +331,27 @@ def test_a_corrected_file_updates_records_and_the_history_says_what_changed(tmp_
 
 
 def test_an_interrupted_write_leaves_nothing_when_a_record_fails(tmp_path, monkeypatch):
-    """A failure in the middle of writing (here: the database refusing the 3rd record) rolls back
-    the records already written in that file."""
+    """A failure in the middle of writing (here: the database refusing the 2nd chunk of records,
+    after the 1st was written) rolls back the records already written in that file."""
     from adolat.recommendations import services
+    from adolat.recommendations.importers import writer
 
     calls = []
-    original = services.recommendation_create
+    original = services.recommendations_bulk_create
 
     def failing(**kwargs):
-        calls.append(1)
-        if len(calls) == 3:
+        calls.append(len(kwargs["pairs"]))
+        if len(calls) == 2:
+            assert Recommendation.objects.count() == 2  # the first chunk is in
             raise RuntimeError("disk full")
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "recommendation_create", failing)
+    monkeypatch.setattr(services, "recommendations_bulk_create", failing)
+    monkeypatch.setattr(writer, "WRITE_CHUNK", 2)
     rows = [UPR_COLUMNS] + [upr_row(f"Recommendation number {n}") for n in range(5)]
 
     with pytest.raises(RuntimeError):
         run_import(write_csv(tmp_path / "f.csv", rows).read_bytes(), filename="f.csv", country="TJ")
 
+    assert calls == [2, 2]
     assert Recommendation.objects.count() == 0 and SourceDocument.objects.count() == 0

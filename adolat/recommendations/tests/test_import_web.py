@@ -79,7 +79,7 @@ def test_files_of_the_wrong_kind_are_refused_with_a_clear_message(coordinator_cl
     assert response.status_code == 400
     assert not ImportRun.objects.exists()
     errors = " ".join(response.context["form"].errors["file"])
-    assert "cannot be imported" in errors or "does not match its extension" in errors
+    assert "cannot be imported" in errors or "is not what its name" in errors
 
 
 def test_cancel_discards_a_checked_import(coordinator_client, django_capture_on_commit_callbacks):

@@ -1,6 +1,7 @@
 """`adolat load-demo`: the organisations of DOMAIN.md §7, one account per role and the 2011 UPR
 recommendations to Tajikistan, so the product can be shown and tried at once."""
 
+import base64
 from pathlib import Path
 
 from django.conf import settings
@@ -9,6 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 import adolat.recommendations
+from adolat.accounts import mfa
+from adolat.accounts.mfa_services import totp_device_create_with_key
 from adolat.accounts.models import Organisation, Role, User
 from adolat.accounts.services import membership_grant, organisation_create, user_create
 from adolat.recommendations.importers import ImporterError, import_upr_info
@@ -24,6 +27,9 @@ DEMO_COUNTRY = "TJ"
 DEMO_URL = "http://127.0.0.1:8000/"
 # Shared by every demo account and printed by the command: never valid outside a demo.
 DEMO_PASSWORD = "tavsiya-ijro-2011"  # noqa: S105
+# Accounts whose role requires a second factor (ADOLAT_MFA_REQUIRED_ROLES) get an authenticator app
+# with this printed key; `adolat demo-code` shows its current code for those without an app.
+DEMO_TOTP_KEY = "ADOLATDEMOTOTPKEYADOLATDEMOTOTPK"
 
 Kind = Organisation.Kind
 
@@ -85,6 +91,10 @@ ACCOUNTS = (
 )
 
 
+def demo_totp_key_hex() -> str:
+    return base64.b32decode(DEMO_TOTP_KEY).hex()
+
+
 def organisation_get_or_create(kind, name_en, name_ru, name_tg, acronym) -> tuple[Organisation, bool]:
     """An organisation found by any of its names is used as it is (people may have edited it);
     a missing one is created, validated and recorded."""
@@ -143,6 +153,8 @@ class Command(BaseCommand):
                     )
                     users_created += 1
                 membership_grant(user=user, organisation=orgs[org_key], role=role, source=AUDIT_SOURCE)
+                if mfa.mfa_required(user):
+                    totp_device_create_with_key(user=user, key_hex=demo_totp_key_hex(), source=AUDIT_SOURCE)
 
             try:
                 summary = import_upr_info(DEMO_FILE, country=DEMO_COUNTRY, publish=True)
@@ -163,4 +175,13 @@ class Command(BaseCommand):
         for email, role, org_key, _full_name, _language in ACCOUNTS:
             self.stdout.write(f"  {email:<28} {role.label!s:<28} {orgs[org_key].name}")
         self.stdout.write(_("Password of every demo account: %(password)s") % {"password": DEMO_PASSWORD})
+        required = [email for email, role, *_rest in ACCOUNTS if role in settings.ADOLAT_MFA_REQUIRED_ROLES]
+        if required:
+            self.stdout.write(
+                _(
+                    "Second factor of %(accounts)s: add the key %(key)s to an authenticator app "
+                    "(time-based, 6 digits, 30 seconds), or run “adolat demo-code” for the current code."
+                )
+                % {"accounts": ", ".join(required), "key": DEMO_TOTP_KEY}
+            )
         self.stdout.write(_("Open %(url)s") % {"url": DEMO_URL})

@@ -1,0 +1,73 @@
+"""A coordinator's work lists over every assignment of the state: the page shows the first SHOWN
+items of each list, in the order of the rule, and says how many there are."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from adolat.followup import selectors, services
+from adolat.followup.models import Assignment
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 6, 1)
+BEFORE = datetime(2024, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(users, orgs, make_recommendation, period, make_report):
+    """Seven assignments made before the period (one ended, one with a validated report, one
+    made after its due date), three submitted reports, two disagreements."""
+    coordinator = users["coordinator"]
+    out = []
+    for i in range(7):
+        rec = make_recommendation(text_en=f"Recommendation {i}", is_published=True, status="not_started")
+        a = services.assignment_create(
+            recommendation=rec,
+            lead_body=orgs["justice"],
+            deadline=date(2027, 1, 1) + timedelta(days=(7 - i) % 4) if i != 3 else None,
+            by=coordinator,
+        )
+        Assignment.objects.filter(pk=a.pk).update(created=BEFORE)
+        a.refresh_from_db()
+        out.append(a)
+    Assignment.objects.filter(pk=out[6].pk).update(created=datetime(2026, 3, 1, tzinfo=UTC))
+    Assignment.objects.filter(pk=out[5].pk).update(is_active=False)
+    make_report(out[4], "validated")
+    for a in out[:3]:
+        make_report(a, "submitted")
+    for a in out[:2]:
+        services.assessment_create(
+            recommendation=a.recommendation, rating="implemented", reasoning="…", by=users["cso_contributor"]
+        )
+    return out
+
+
+def expected_overdue(world) -> list:
+    # Active, assigned before the due date, no validated report: 0, 1, 2, 3; deadline, then pk.
+    return sorted(world[:4], key=lambda a: (a.deadline or date.max, a.pk))
+
+
+def test_the_coordinators_lists_follow_the_rule(world, users):
+    work = selectors.my_work(users["coordinator"], TODAY)
+    assert [d.assignment for d in work.overdue] == expected_overdue(world)
+    assert work.overdue_count == 4
+    assert work.waiting_count == 3 and len(work.waiting) == 3
+    assert work.disagreements_count == 2 and len(work.disagreements) == 2
+
+
+def test_long_lists_are_cut_and_counted(world, users, monkeypatch):
+    monkeypatch.setattr(selectors, "SHOWN", 2)
+    work = selectors.my_work(users["coordinator"], TODAY)
+    assert [d.assignment for d in work.overdue] == expected_overdue(world)[:2]
+    assert (work.overdue_count, work.waiting_count, work.disagreements_count) == (4, 3, 2)
+    assert len(work.waiting) == 2 and len(work.disagreements) == 2
+    assert [r.assignment for r in work.waiting] == world[:2]
+
+
+def test_the_page_says_how_many_there_are(world, users, client, monkeypatch):
+    monkeypatch.setattr(selectors, "SHOWN", 2)
+    client.force_login(users["coordinator"])
+    body = client.get("/follow-up/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The first 2 of 4." in body
+    assert "The first 2 of 3." in body

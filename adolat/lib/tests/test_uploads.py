@@ -1,0 +1,286 @@
+"""The rules every uploaded file goes through (adolat/lib/uploads.py): size, content matching the
+declared type, metadata removed, served only as a download."""
+
+import io
+import zipfile
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from adolat.lib import uploads
+
+# --- Sample files, each carrying metadata that must not travel ------------------------------------
+
+SECRET = b"Dilnoza Secret-Author"
+
+
+def pdf(*, metadata: bool = True) -> bytes:
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=100, height=100)
+    if metadata:
+        writer.add_metadata({"/Author": SECRET.decode(), "/Title": "Internal draft"})
+        xmp = DecodedStreamObject()
+        xmp.set_data(b"<x:xmpmeta><dc:creator>" + SECRET + b"</dc:creator></x:xmpmeta>")
+        xmp[NameObject("/Type")] = NameObject("/Metadata")
+        xmp[NameObject("/Subtype")] = NameObject("/XML")
+        writer.root_object[NameObject("/Metadata")] = writer._add_object(xmp)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def segment(code: int, body: bytes) -> bytes:
+    return bytes([0xFF, code]) + (len(body) + 2).to_bytes(2, "big") + body
+
+
+SCAN = b"\x12\x34compressed image data\x56"
+JPEG = (
+    b"\xff\xd8"
+    + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    + segment(0xE1, b"Exif\x00\x00GPS 38.5598N 68.7870E " + SECRET)
+    + segment(0xE2, b"ICC_PROFILE\x00\x01\x01colour profile")
+    + segment(0xED, b"Photoshop 3.0\x00IPTC " + SECRET)
+    + segment(0xFE, b"comment " + SECRET)
+    + segment(0xDB, b"\x00" + bytes(64))
+    + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+    + SCAN
+    + b"\xff\xd9"
+)
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+
+IDAT = chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+PNG = (
+    b"\x89PNG\r\n\x1a\n"
+    + chunk(b"IHDR", (1).to_bytes(4, "big") * 2 + b"\x08\x00\x00\x00\x00")
+    + chunk(b"tEXt", b"Author\x00" + SECRET)
+    + chunk(b"iTXt", b"Comment\x00\x00\x00\x00\x00" + SECRET)
+    + chunk(b"eXIf", b"MM\x00*" + SECRET)
+    + IDAT
+    + chunk(b"IEND", b"")
+)
+
+WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+SHEET_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def zipped(parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def ooxml(main_type: bytes, main_part: str, **extra: bytes) -> bytes:
+    return zipped(
+        {
+            "[Content_Types].xml": b'<Types><Override PartName="/'
+            + main_part.encode()
+            + b'" ContentType="'
+            + main_type
+            + b'"/></Types>',
+            main_part: b"<document>The text stays.</document>",
+            "docProps/core.xml": b"<cp:coreProperties><dc:creator>"
+            + SECRET
+            + b"</dc:creator></cp:coreProperties>",
+            "docProps/app.xml": b"<Properties><Company>"
+            + SECRET
+            + b"</Company><Pages>1</Pages></Properties>",
+            **extra,
+        }
+    )
+
+
+DOCX = ooxml(WORD_MAIN, "word/document.xml")
+XLSX = ooxml(SHEET_MAIN, "xl/workbook.xml")
+XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+CSV = "Recommendation,State\nРатификатсия кунед,Tajikistan\n".encode()
+
+
+def check(name: str, content: bytes, kind="evidence") -> str:
+    extensions = uploads.EVIDENCE_EXTENSIONS if kind == "evidence" else uploads.IMPORT_EXTENSIONS
+    return uploads.check(
+        SimpleUploadedFile(name, content), kind=kind, extensions=extensions, describe_types="no"
+    )
+
+
+def refusal(name: str, content: bytes, kind="evidence") -> str:
+    with pytest.raises(ValidationError) as refused:
+        check(name, content, kind)
+    return refused.value.code
+
+
+# --- Content must match the declared type --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("law.pdf", pdf(), "evidence"),
+        ("photo.JPG", JPEG, "evidence"),
+        ("chart.png", PNG, "evidence"),
+        ("decree.docx", DOCX, "evidence"),
+        ("figures.xlsx", XLSX, "import"),
+        ("old.xls", XLS, "import"),
+        ("export.csv", CSV, "import"),
+        ("export-cp1251.csv", "Тоҷикистон;Русский\n".encode("cp1251", errors="replace"), "import"),
+        ("export-utf16.txt", "\ufeffRecommendation\tState\n".encode("utf-16-le"), "import"),
+    ],
+)
+def test_files_whose_content_is_what_their_name_says_are_accepted(name, content, kind):
+    assert check(name, content, kind) == name.rsplit(".", 1)[1].lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("law.pdf", b"<html><script>alert(1)</script></html>", "evidence"),
+        ("photo.jpg", PNG, "evidence"),
+        ("chart.png", JPEG, "evidence"),
+        ("figures.xlsx", DOCX, "import"),  # a Word document renamed
+        ("decree.docx", XLSX, "evidence"),
+        (
+            "decree.docx",
+            zipped({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<d/>"}),
+            "evidence",
+        ),
+        ("macros.docx", ooxml(WORD_MAIN, "word/document.xml", **{"word/vbaProject.bin": b"x"}), "evidence"),
+        ("old.xls", b"PK\x03\x04 not OLE2", "import"),
+        ("export.csv", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "import"),  # an executable
+        ("export.csv", b"a,b\n1,\x002\n", "import"),
+        ("export.csv", bytes(range(256)) * 4, "import"),
+    ],
+)
+def test_files_whose_content_is_something_else_are_refused(name, content, kind):
+    assert refusal(name, content, kind) == "file_content"
+
+
+@pytest.mark.parametrize("name", ["page.html", "image.svg", "tool.exe", "archive.zip", "no-extension"])
+def test_kinds_that_are_not_accepted_are_refused_by_name(name):
+    assert refusal(name, b"anything") == "file_type"
+
+
+def test_an_empty_file_is_refused():
+    assert refusal("law.pdf", b"") == "file_empty"
+
+
+# --- Size -----------------------------------------------------------------------------------------
+
+
+def test_each_kind_has_its_own_size_limit(settings):
+    settings.ADOLAT_MAX_EVIDENCE_SIZE = 4096
+    settings.ADOLAT_MAX_IMPORT_SIZE = 8192
+    with pytest.raises(ValidationError) as refused:
+        check("export.csv", CSV * 200, "import")
+    assert refused.value.code == "file_size"
+    assert refused.value.messages == ["The file is too large: the largest file accepted is 8.0\xa0KB."]
+    assert check("export.csv", CSV * 100, "import") == "csv"
+    assert refusal("law.pdf", b"%PDF-1.7" + bytes(5000)) == "file_size"
+
+
+def test_the_default_limits_come_from_the_environment():
+    import os
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings as s\n"
+    code += "print(s.ADOLAT_MAX_IMPORT_SIZE, s.ADOLAT_MAX_EVIDENCE_SIZE)"
+    env = {**os.environ, "SECRET_KEY": "x", "ADOLAT_MAX_IMPORT_MB": "7", "ADOLAT_MAX_EVIDENCE_MB": "3"}
+    env["DJANGO_SETTINGS_MODULE"] = "adolat.settings"
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == [str(7 * 1024 * 1024), str(3 * 1024 * 1024)]
+
+
+def test_an_office_file_that_unpacks_to_far_more_than_the_limit_is_refused(settings):
+    settings.ADOLAT_MAX_EVIDENCE_SIZE = 10_000
+    bomb = ooxml(WORD_MAIN, "word/document.xml", **{"word/media/padding.bin": bytes(300_000)})
+    assert len(bomb) < 10_000
+    assert refusal("decree.docx", bomb) == "file_content"
+
+
+# --- Metadata -------------------------------------------------------------------------------------
+
+
+def stripped(name: str, content: bytes) -> bytes:
+    upload = SimpleUploadedFile(name, content)
+    with uploads.strip_metadata(upload, uploads.extension_of(name)) as clean:
+        return clean.read()
+
+
+def test_jpeg_loses_exif_iptc_and_comments_but_keeps_the_picture():
+    clean = stripped("photo.jpg", JPEG)
+    assert SECRET not in clean and b"GPS" not in clean and b"Exif" not in clean
+    assert clean.startswith(b"\xff\xd8") and clean.endswith(SCAN + b"\xff\xd9")
+    assert b"JFIF" in clean and b"ICC_PROFILE" in clean
+
+
+def test_png_loses_its_text_and_exif_chunks_but_keeps_the_picture():
+    clean = stripped("chart.png", PNG)
+    assert SECRET not in clean
+    assert IDAT in clean and clean.endswith(chunk(b"IEND", b""))
+
+
+def test_pdf_loses_its_document_information_and_xmp():
+    from pypdf import PdfReader
+
+    clean = stripped("law.pdf", pdf())
+    assert SECRET not in clean and b"Internal draft" not in clean
+    reader = PdfReader(io.BytesIO(clean))
+    assert len(reader.pages) == 1
+    assert not reader.metadata or "/Author" not in reader.metadata
+    assert "/Metadata" not in reader.trailer["/Root"]
+
+
+@pytest.mark.parametrize(("name", "content"), [("decree.docx", DOCX), ("figures.xlsx", XLSX)])
+def test_office_documents_lose_their_author_fields_but_keep_their_content(name, content):
+    clean = stripped(name, content)
+    with zipfile.ZipFile(io.BytesIO(clean)) as archive:
+        assert SECRET not in archive.read("docProps/core.xml")
+        assert (
+            archive.read("docProps/app.xml")
+            == b"<Properties><Company></Company><Pages>1</Pages></Properties>"
+        )
+        main = "word/document.xml" if name.endswith("docx") else "xl/workbook.xml"
+        assert archive.read(main) == b"<document>The text stays.</document>"
+    assert check(name, clean) == name.rsplit(".", 1)[1], "still the same kind of document"
+
+
+def test_a_pdf_that_cannot_be_read_cannot_be_cleaned_and_is_refused():
+    with pytest.raises(ValidationError) as refused:
+        stripped("law.pdf", b"%PDF-1.7 but nothing else")
+    assert refused.value.code == "file_content"
+
+
+def test_a_jpeg_cut_off_in_its_headers_is_refused():
+    with pytest.raises(ValidationError):
+        stripped("photo.jpg", JPEG[:30])
+
+
+# --- Serving --------------------------------------------------------------------------------------
+
+
+def test_files_are_served_as_downloads_that_a_browser_will_not_render():
+    response = uploads.attachment_response(
+        io.BytesIO(b"<html>"),
+        extension="txt",
+        filename=uploads.display_name("../../etc/notes.txt", "txt", "x"),
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="notes.txt"'
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
