@@ -31,6 +31,8 @@ SCALAR_FIELDS = (
     "natural_key",
 )
 M2M_FIELDS = ("recommending_states", "themes", "affected_groups", "sdg_goals", "sdg_targets")
+# The same fields as stored columns (`country_id`, ...): what imports compare and exports read.
+SCALAR_COLUMNS = tuple(Recommendation._meta.get_field(name).attname for name in SCALAR_FIELDS)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from django.db.models import Count, F, Max, QuerySet
 from django.utils.translation import override
 
 from adolat.lib.i18n import localized
-from adolat.recommendations import selectors
+from adolat.recommendations import selectors, services
 from adolat.recommendations.importers.base import natural_key
 from adolat.recommendations.models import (
     AffectedGroup,
@@ -193,25 +193,7 @@ _REC_DOCUMENT = Recommendation._meta.get_field("document")
 
 
 # The columns of a record the CSV and JSON read (never the search text, a second copy of the texts).
-ROW_FIELDS = (
-    "id",
-    "country_id",
-    "mechanism_id",
-    "document_id",
-    "paragraph",
-    "text_tg",
-    "text_ru",
-    "text_en",
-    "original_language",
-    "position",
-    "position_note",
-    "status",
-    "year",
-    "is_published",
-    "natural_key",
-    "created",
-    "updated",
-)
+ROW_FIELDS = ("id", *services.SCALAR_COLUMNS, "created", "updated")
 
 
 class Row:

@@ -189,22 +189,7 @@ def _clean(value: str) -> str:
 
 
 # The stored fields an import compares (and their tags, by relation → the through table's column).
-STORED_FIELDS = (
-    "country_id",
-    "mechanism_id",
-    "document_id",
-    "paragraph",
-    "text_tg",
-    "text_ru",
-    "text_en",
-    "original_language",
-    "position",
-    "position_note",
-    "status",
-    "year",
-    "is_published",
-    "natural_key",
-)
+STORED_FIELDS = services.SCALAR_COLUMNS
 M2M_COLUMNS = {
     "recommending_states": "country_id",
     "themes": "theme_id",
