@@ -26,7 +26,6 @@ from django.http import Http404
 
 from adolat.accounts.models import Organisation, Role
 from adolat.accounts.permissions import can_see_unpublished_recommendations
-from adolat.recommendations.models import Recommendation
 
 from .models import Assessment, Assignment, Cluster, Evidence, Indicator, ProgressReport
 
@@ -132,6 +131,16 @@ def sees_report_workflow(user, report: ProgressReport) -> bool:
     )
 
 
+def sees_reports_workflow(user, reports) -> dict[int, bool]:
+    """sees_report_workflow for many reports at once: {report id: bool}, without asking per report
+    what holds for all of them (a coordinator sees every workflow, a person who is no focal point
+    none)."""
+    if is_coordinator(user) or not focal_point_organisations(user):
+        sees = is_coordinator(user)
+        return {r.pk: sees for r in reports}
+    return {r.pk: sees_report_workflow(user, r) for r in reports}
+
+
 def can_assess(user) -> bool:
     return bool(cso_organisations(user))
 
@@ -157,21 +166,31 @@ def can_record_indicator_values(user, indicator: Indicator) -> bool:
 # --- Scopes for lists ---------------------------------------------------------------------------
 
 
-def _public_assignments() -> Q:
+# The scopes below take `via`, the path from the filtered model to the assignment ("" for
+# assignments, "assignment__" for reports): a report's scope then joins its own assignment and
+# recommendation rather than listing every visible assignment in a subquery, which at scale would
+# read the whole table for a page about one recommendation.
+
+
+def _public_assignments(via: str = "") -> Q:
     """Assignments of a published recommendation, or of a confirmed cluster holding one."""
-    return Q(recommendation__is_published=True) | Q(
-        cluster__in=Cluster.objects.filter(
-            state=Cluster.State.CONFIRMED, recommendations__is_published=True
-        ).values("pk")
+    return Q(**{f"{via}recommendation__is_published": True}) | Q(
+        **{
+            f"{via}cluster__in": Cluster.objects.filter(
+                state=Cluster.State.CONFIRMED, recommendations__is_published=True
+            ).values("pk")
+        }
     )
 
 
-def assignments_of(orgs) -> Q:
+def assignments_of(orgs, via: str = "") -> Q:
     # A subquery rather than a join on the many-to-many, so no row is ever listed twice.
-    return Q(lead_body_id__in=orgs) | Q(
-        pk__in=Assignment.supporting_bodies.through.objects.filter(organisation_id__in=orgs).values(
-            "assignment_id"
-        )
+    return Q(**{f"{via}lead_body_id__in": orgs}) | Q(
+        **{
+            f"{via}pk__in": Assignment.supporting_bodies.through.objects.filter(
+                organisation_id__in=orgs
+            ).values("assignment_id")
+        }
     )
 
 
@@ -200,12 +219,9 @@ def _report_visibility(user) -> Q:
     own = Q(organisation_id__in=orgs) if orgs else Q(pk__in=[])
     if is_coordinator(user):
         return ~Q(state=ProgressReport.State.DRAFT) | own
-    q = Q(state__in=PUBLIC_REPORT_STATES, assignment__in=Assignment.objects.filter(_public_assignments()))
+    q = Q(state__in=PUBLIC_REPORT_STATES) & _public_assignments("assignment__")
     if orgs:
-        q |= own | (
-            ~Q(state=ProgressReport.State.DRAFT)
-            & Q(assignment__in=Assignment.objects.filter(assignments_of(orgs)))
-        )
+        q |= own | (~Q(state=ProgressReport.State.DRAFT) & assignments_of(orgs, "assignment__"))
     return q
 
 
@@ -213,7 +229,7 @@ def _assessment_visibility(user) -> Q:
     if can_see_unpublished_recommendations(user):
         q = Q(is_published=True)
     else:
-        q = Q(is_published=True, recommendation__in=Recommendation.objects.published())
+        q = Q(is_published=True, recommendation__is_published=True)
     orgs = cso_organisations(user)
     if orgs:
         q |= Q(organisation_id__in=orgs)

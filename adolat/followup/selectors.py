@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from adolat.accounts.models import Organisation, User
 from adolat.lib.models import AuditEntry
 from adolat.recommendations.models import Recommendation
 
@@ -224,16 +225,35 @@ class TimelineEvent:
         return (self.at, _KIND_ORDER[self.kind], getattr(self.subject, "pk", 0) or 0)
 
 
-def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
+# The fields of a progress report a timeline event uses (see _recommendation.html).
+REPORT_TIMELINE_FIELDS = (
+    "id",
+    "assignment_id",
+    "organisation_id",
+    "author_id",
+    "validated_by_id",
+    "state",
+    "proposed_status",
+    "created",
+    "validated_at",
+)
+
+
+def timeline(recommendation: Recommendation, user, *, latest: int | None = None) -> list[TimelineEvent]:
     """What happened to a recommendation, oldest first: its assignments (direct or through a
     cluster) and their changes, the progress reports the person may see with each step of their
     workflow (for the public: validation and supersession only), the changes of its implementation
     status, civil society's assessments and the replies to them.
 
-    Eight queries (six for the public), whatever the length of the story: the person's
-    memberships and roles, assignments, their supporting bodies, reports, assessments, replies,
-    and one for the audit log. The caller has passed the
-    recommendation through its gate (recommendations.selectors.get_recommendation_for_user).
+    With `latest`, only the `latest` most recent events (still oldest first): the audit log, the
+    longest part of a long story, is read only that far back. A page asks for one more than it
+    shows to know whether earlier events are left out.
+
+    Eleven queries (nine for the public), whatever the length of the story: the person's
+    memberships and roles, assignments, their supporting bodies, reports, the organisations and
+    people they name, assessments, replies, the audit log, and which reports it mentions. The
+    caller has passed the recommendation through its gate
+    (recommendations.selectors.get_recommendation_for_user).
     """
     # People's names are shown to members; the public sees organisations.
     show_people = bool(permissions.memberships(user)) or permissions.is_coordinator(user)
@@ -250,13 +270,23 @@ def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
     }
     reports = {}
     if assignments:
+        # What the timeline shows of a report, hundreds of them on a long story: its columns only,
+        # and the few organisations and people they name read once (not a join per row).
         for report in (
             ProgressReport.objects.visible_to(user)
             .filter(assignment__in=list(assignments))
-            .select_related("organisation", "author", "validated_by", "period")
+            .only(*REPORT_TIMELINE_FIELDS)
         ):
             report.assignment = assignments[report.assignment_id]  # no query per row
             reports[report.pk] = report
+        organisations = Organisation.objects.in_bulk({r.organisation_id for r in reports.values()})
+        people = User.objects.in_bulk(
+            ({r.author_id for r in reports.values()} | {r.validated_by_id for r in reports.values()}) - {None}
+        )
+        for r in reports.values():
+            r.organisation = organisations[r.organisation_id]
+            r.author = people.get(r.author_id)
+            r.validated_by = people.get(r.validated_by_id)
     assessments = list(
         Assessment.objects.visible_to(user)
         .filter(recommendation=recommendation)
@@ -278,9 +308,17 @@ def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
             object_id__in=[str(pk) for pk in assignments],
             action__in=["update", "deactivate"],
         )
-    if reports:
+    # Every entry read becomes an event: what the person may not see of a report's workflow is
+    # left out by the query, so that `latest` entries are `latest` events.
+    workflow = permissions.sees_reports_workflow(user, reports.values())
+    report_type = ProgressReport._meta.label_lower
+    with_workflow = [str(pk) for pk, sees in workflow.items() if sees]
+    public_only = [str(pk) for pk, sees in workflow.items() if not sees]
+    if with_workflow:
+        audit_filter |= Q(object_type=report_type, object_id__in=with_workflow)
+    if public_only:
         audit_filter |= Q(
-            object_type=ProgressReport._meta.label_lower, object_id__in=[str(pk) for pk in reports]
+            object_type=report_type, object_id__in=public_only, action__in=PUBLIC_REPORT_ACTIONS
         )
     if assessments:
         audit_filter |= Q(
@@ -288,14 +326,28 @@ def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
             object_id__in=[str(a.pk) for a in assessments],
             action="update",
         )
-    entries = list(AuditEntry.objects.filter(audit_filter).select_related("actor").order_by("at", "pk"))
+    entries = AuditEntry.objects.filter(audit_filter).select_related("actor")
+    if latest is None:
+        entries = list(entries.order_by("at", "pk"))
+    else:
+        entries = list(entries.order_by("-at", "-pk")[:latest])[::-1]
+    # Reports with a history in the log (any of it, seen or not); the others get their events from
+    # the report itself below.
+    recorded = set()
+    if reports:
+        recorded = {
+            int(pk)
+            for pk in AuditEntry.objects.filter(
+                object_type=report_type, object_id__in=[str(pk) for pk in reports]
+            )
+            .values_list("object_id", flat=True)
+            .distinct()
+        }
 
     events: list[TimelineEvent] = []
     for a in assignments.values():
         events.append(TimelineEvent(a.created, "assignment", "create", a, person(a.created_by), a.lead_body))
 
-    workflow = {pk: permissions.sees_report_workflow(user, r) for pk, r in reports.items()}
-    recorded: set[int] = set()
     assessments_by_id = {a.pk: a for a in assessments}
     for e in entries:
         object_id = int(e.object_id)
@@ -308,13 +360,11 @@ def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
             events.append(
                 TimelineEvent(e.at, "assignment", e.action, a, person(e.actor), a.lead_body, e.changes)
             )
-        elif e.object_type == ProgressReport._meta.label_lower:
-            recorded.add(object_id)
-            if workflow[object_id] or e.action in PUBLIC_REPORT_ACTIONS:
-                r = reports[object_id]
-                events.append(
-                    TimelineEvent(e.at, "report", e.action, r, person(e.actor), r.organisation, e.changes)
-                )
+        elif e.object_type == report_type:
+            r = reports[object_id]
+            events.append(
+                TimelineEvent(e.at, "report", e.action, r, person(e.actor), r.organisation, e.changes)
+            )
         else:
             a = assessments_by_id[object_id]
             events.append(
@@ -342,7 +392,7 @@ def timeline(recommendation: Recommendation, user) -> list[TimelineEvent]:
             )
 
     events.sort(key=TimelineEvent._key)
-    return events
+    return events if latest is None else events[-latest:]
 
 
 # --- My work ------------------------------------------------------------------------------------
@@ -485,7 +535,9 @@ def my_work(user, today: date | None = None) -> MyWork:
         )
         own = list(
             ProgressReport.objects.filter(organisation__in=orgs, state__in=(State.DRAFT, State.RETURNED))
-            .select_related("assignment__recommendation", "assignment__cluster", "period", "organisation")
+            .select_related(
+                "assignment__recommendation__document", "assignment__cluster", "period", "organisation"
+            )
             .order_by("-updated", "-pk")
         )
         work.returned = [r for r in own if r.state == State.RETURNED]
@@ -497,26 +549,20 @@ def my_work(user, today: date | None = None) -> MyWork:
         waiting = ProgressReport.objects.filter(state=State.SUBMITTED)
         work.waiting = list(
             waiting.select_related(
-                "assignment__recommendation", "assignment__cluster", "organisation", "period"
+                "assignment__recommendation__document", "assignment__cluster", "organisation", "period"
             ).order_by("submitted_at", "pk")[:SHOWN]
         )
+        # Civil society's latest published rating is kept on the recommendation
+        # (Recommendation.cso_rating): disagreements are read from an index of the rated records.
+        disagreements = Recommendation.objects.exclude(cso_rating="").exclude(cso_rating=F("status"))
         latest = Assessment.objects.filter(recommendation=OuterRef("pk"), is_published=True).order_by(
             "-created", "-pk"
         )
-        # Only recommendations with a published assessment can disagree: start from those rather
-        # than from every recommendation.
-        disagreements = (
-            Recommendation.objects.filter(
-                pk__in=Assessment.objects.filter(is_published=True).values("recommendation_id")
-            )
-            .annotate(
-                cso_rating=Subquery(latest.values("rating")[:1]),
-                cso_assessment_id=Subquery(latest.values("pk")[:1]),
-            )
-            .filter(cso_rating__isnull=False)
-            .exclude(cso_rating=F("status"))
+        work.disagreements = list(
+            disagreements.annotate(cso_assessment_id=Subquery(latest.values("pk")[:1]))
+            .select_related("document")
+            .order_by("-year", "pk")[:SHOWN]
         )
-        work.disagreements = list(disagreements.select_related("document").order_by("-year", "pk")[:SHOWN])
         if work.disagreements:
             chosen = Assessment.objects.select_related("organisation").in_bulk(
                 [r.cso_assessment_id for r in work.disagreements]

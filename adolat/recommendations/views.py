@@ -16,6 +16,11 @@ from adolat.lib.pagination import page_size_from, page_window
 from . import exports, selectors
 from .models import Language, Position, Recommendation, Status
 
+# A recommendation's page shows the latest events of its follow-up and the latest assessments of
+# civil society; the whole story is a link away.
+TIMELINE_LATEST = 30
+ASSESSMENTS_SHOWN = 10
+
 
 @require_GET
 def recommendation_list(request: HttpRequest) -> HttpResponse:
@@ -29,9 +34,15 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
         filters = selectors.Filters(q=(request.GET.get("q") or "").strip()[:200])
     size = page_size_from(request.GET)
     qs = selectors.recommendation_list(user=request.user, filters=filters)
-    facets = selectors.recommendation_facets(user=request.user, filters=filters)
+    selection = selectors.recommendation_selection(user=request.user, filters=filters)
+    expanded = request.GET.get("more", "")
+    facets = selectors.recommendation_facets(
+        user=request.user, filters=filters, counts=selection.counts, expanded=expanded
+    )
     # The facets have counted the list already.
-    paginator = selectors.RecommendationPaginator(qs, size, count=facets.total)
+    paginator = selectors.RecommendationPaginator(
+        qs, size, count=facets.total, page_ids=selection.page_ids, user=request.user
+    )
     page = paginator.get_page(request.GET.get("page"))
     query = filters.as_query()
     if size != page_size_from({}):
@@ -82,7 +93,12 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 {"code": code, "label": label, "text": value, "original": code == rec.original_language}
             )
     show_history = can_see_unpublished_recommendations(request.user)
-    followup = _followup_context(request.user, rec)
+    followup = _followup_context(
+        request.user,
+        rec,
+        whole_timeline=request.GET.get("timeline") == "all",
+        all_assessments=request.GET.get("assessments") == "all",
+    )
     back = request.GET.get("back", "")
     if not back.startswith(reverse("recommendations:list")):
         back = reverse("recommendations:list")
@@ -103,10 +119,11 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _followup_context(user, rec) -> dict:
+def _followup_context(user, rec, *, whole_timeline: bool = False, all_assessments: bool = False) -> dict:
     """The follow-up block of a recommendation's page: the state's status beside civil society's
-    latest published rating, who answers for it, the timeline, and what the person may do. A fixed
-    number of queries, whatever the length of the timeline."""
+    latest published rating, who answers for it, the latest ASSESSMENTS_SHOWN assessments and the
+    timeline (its latest TIMELINE_LATEST events), each in whole when asked for, and what the person
+    may do. A fixed number of queries, whatever the length of the story."""
     from adolat.followup import permissions as followup_permissions
     from adolat.followup import selectors as followup_selectors
 
@@ -115,11 +132,21 @@ def _followup_context(user, rec) -> dict:
     latest = next((a for a in assessments if a.is_published), None)
     for a in assignments:
         a.can_report = followup_permissions.can_report_on(user, a)
+    if whole_timeline:
+        timeline, earlier = followup_selectors.timeline(rec, user), False
+    else:
+        timeline = followup_selectors.timeline(rec, user, latest=TIMELINE_LATEST + 1)
+        earlier = len(timeline) > TIMELINE_LATEST
+        timeline = timeline[-TIMELINE_LATEST:]
     return {
         "assignments": assignments,
-        "assessments": assessments,
+        "assessments": assessments if all_assessments else assessments[:ASSESSMENTS_SHOWN],
+        "assessments_more": 0 if all_assessments else max(0, len(assessments) - ASSESSMENTS_SHOWN),
+        "assessments_all": all_assessments,
         "cso_latest": latest,
-        "timeline": followup_selectors.timeline(rec, user),
+        "timeline": timeline,
+        "timeline_earlier": earlier,
+        "timeline_whole": whole_timeline,
         "can_assign": followup_permissions.can_manage(user),
         "can_assess": followup_permissions.can_assess(user) and rec.is_published,
         "can_reply": followup_permissions.can_reply(user),
