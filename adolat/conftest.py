@@ -56,6 +56,17 @@ def _plain_static_storage(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_facet_index():
+    """The facet index lives in the process and follows the database through its audit log; each
+    test starts from a database of its own (rolled back), so from an empty index too."""
+    from adolat.recommendations import facet_index
+
+    facet_index.reset()
+    yield
+    facet_index.reset()
+
+
+@pytest.fixture(autouse=True)
 def _english():
     """Code run outside a request (services, importers, commands) speaks the active language, which
     is the instance's default (Tajik) unless something activates another. Tests read English unless

@@ -415,3 +415,6 @@ LOGGING = {
 }
 
 ADOLAT_PAGE_SIZES = [20, 50, 100]
+# Facet counts of the list counted in memory by each process (recommendations/facet_index.py, some
+# 15 MB at 250,000 recommendations); off, they are counted by the database (slower at scale).
+ADOLAT_FACET_INDEX = env.bool("ADOLAT_FACET_INDEX", default=True)

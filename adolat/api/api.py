@@ -220,8 +220,8 @@ def list_recommendations(request, params: Query[RecommendationFilters]):
     queryset = selectors.recommendation_list(user=request.auth, filters=filters).prefetch_related(
         *LIST_PREFETCH
     )
-    paginator = selectors.RecommendationPaginator(
-        queryset, params.page_size, count=selectors.recommendation_count(user=request.auth, filters=filters)
+    paginator = selectors.recommendation_paginator(
+        queryset, params.page_size, user=request.auth, filters=filters
     )
     return _paginate(request, queryset, params.page, params.page_size, paginator=paginator)
 

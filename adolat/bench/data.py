@@ -715,6 +715,7 @@ def populate(n: int = 250_000, *, seed: int = DEFAULT_SEED, country: str | None 
     with transaction.atomic():
         _followup(population, people, all_ids, published_ids, rng)
         _long_timeline(population, people, rng)
+        _cso_ratings()
     _reset_sequences(
         [Recommendation, Assignment, ProgressReport, Assessment, Action, AssessmentReply, *through.values()]
     )
@@ -848,6 +849,25 @@ def _followup(population: Population, people: dict, all_ids, published_ids, rng)
     population.report_count = len(reports)
     population.assessment_count = len(assessments)
     population.audit_count = len(audits)
+
+
+def _cso_ratings() -> None:
+    """What the follow-up's services keep on each recommendation as assessments are published
+    (Recommendation.cso_rating): the rating of its latest published assessment."""
+    latest: dict[int, str] = {}
+    for rec_id, rating in (
+        Assessment.objects.filter(is_published=True)
+        .order_by("recommendation_id", "-created", "-id")
+        .values_list("recommendation_id", "rating")
+        .iterator(chunk_size=5000)
+    ):
+        latest.setdefault(rec_id, rating)
+    by_rating: dict[str, list[int]] = {}
+    for rec_id, rating in latest.items():
+        by_rating.setdefault(rating, []).append(rec_id)
+    for rating, ids in by_rating.items():
+        for start in range(0, len(ids), 500):
+            Recommendation.objects.filter(pk__in=ids[start : start + 500]).update(cso_rating=rating)
 
 
 def _long_timeline(population: Population, people: dict, rng) -> None:

@@ -322,6 +322,42 @@ class Bench:
             },
         )
 
+    # --- facet index ------------------------------------------------------------------------------
+
+    def facet_index(self) -> Result:
+        """What the facet index (recommendations/facet_index.py) costs a process: building it from
+        the tables, as the first list page after a start does, and the memory its arrays hold;
+        then following one recorded change (a status set), as the next page after a write does."""
+        from django.contrib.auth.models import AnonymousUser
+
+        from adolat.recommendations import facet_index, selectors, services
+        from adolat.recommendations.models import Recommendation, Status
+
+        index = facet_index.FacetIndex()
+        started = time.perf_counter()
+        index.refresh()
+        build = time.perf_counter() - started
+        rec = Recommendation.objects.filter(is_published=True).order_by("pk").first()
+        status = Status.IMPLEMENTED if rec.status != Status.IMPLEMENTED else Status.IN_PROGRESS
+        services.recommendation_set_status(recommendation=rec, status=status, by=None, source="command")
+        started = time.perf_counter()
+        index.refresh()
+        follow = time.perf_counter() - started
+        counted = index.counts(
+            visible_all=False, filters=selectors.Filters(), counted=selectors.COUNTED_FACETS
+        )
+        expected = selectors.facet_counts_in_sql(user=AnonymousUser(), filters=selectors.Filters())
+        fields = {
+            "build_s": round(build, 2),
+            "follow_one_change_ms": _ms(follow),
+            "mb": round(index.nbytes() / 2**20, 1),
+            "bytes": index.nbytes(),
+            "builds": index.builds,
+            "ok": counted == expected and index.builds == 1,
+        }
+        self.log(f"facet_index: built in {fields['build_s']} s, {fields['mb']} MB")
+        return Result("facet_index", self.n, fields)
+
     # --- import -----------------------------------------------------------------------------------
 
     def import_file(self, rows: int, *, first_session: int = 1000, seed: int = 1) -> bytes:

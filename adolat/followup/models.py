@@ -324,7 +324,11 @@ class ProgressReport(models.Model):
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["state", "assignment"], name="report_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "assignment"], name="report_state_idx"),
+            # The coordinator's queue: submitted reports, oldest first.
+            models.Index(fields=["state", "submitted_at", "id"], name="report_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.assignment} · {self.get_state_display()}"
@@ -387,7 +391,11 @@ class Assessment(models.Model):
     organisation's name without anyone's approval; nobody else can edit or delete it."""
 
     recommendation = models.ForeignKey(
-        Recommendation, verbose_name=_("recommendation"), on_delete=models.PROTECT, related_name="assessments"
+        Recommendation,
+        verbose_name=_("recommendation"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        db_index=False,  # assessment_latest_idx leads with it (a second index would be chosen instead)
     )
     organisation = models.ForeignKey(
         "accounts.Organisation",
@@ -422,6 +430,9 @@ class Assessment(models.Model):
         verbose_name = _("independent assessment")
         verbose_name_plural = _("independent assessments")
         ordering = ["-created", "-id"]
+        # A recommendation's latest published assessment (its rating beside the state's status, the
+        # coordinator's disagreements) is read by seeking this index, not by sorting.
+        indexes = [models.Index(fields=["recommendation", "-created", "-id"], name="assessment_latest_idx")]
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.get_rating_display()}"

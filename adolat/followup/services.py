@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from adolat.accounts.models import Organisation
 from adolat.lib import audit, uploads
 from adolat.recommendations.models import Recommendation
-from adolat.recommendations.services import recommendation_set_status
+from adolat.recommendations.services import recommendation_set_cso_rating, recommendation_set_status
 
 from . import permissions
 from .models import (
@@ -1202,7 +1202,20 @@ def assessment_create(
     )
     for url, description in links:
         _create_evidence(assessment=assessment, url=url, description=description, by=by, source=source)
+    _keep_cso_rating(recommendation.pk)
     return assessment
+
+
+def _keep_cso_rating(recommendation_id: int) -> None:
+    """The recommendation's copy of civil society's latest published rating, after an assessment
+    was published, revised or withdrawn."""
+    latest = (
+        Assessment.objects.filter(recommendation_id=recommendation_id, is_published=True)
+        .order_by("-created", "-pk")
+        .values_list("rating", flat=True)
+        .first()
+    )
+    recommendation_set_cso_rating(recommendation_id=recommendation_id, rating=latest or "")
 
 
 @transaction.atomic
@@ -1234,6 +1247,7 @@ def assessment_update(
     assessment.full_clean()
     assessment.save()
     audit.record(instance=assessment, action="update", by=by, source=source, changes=changes)
+    _keep_cso_rating(assessment.recommendation_id)
     return changes
 
 

@@ -1,3 +1,5 @@
+import contextvars
+
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete
@@ -295,6 +297,17 @@ class Recommendation(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     is_published = models.BooleanField(_("published"), default=False)
+    # Civil society's rating from the latest published independent assessment ("" without one),
+    # kept by the follow-up's services (followup.services): the coordinator's list of
+    # disagreements reads it beside `status` instead of looking up every assessment.
+    cso_rating = models.CharField(
+        _("civil society's rating"),
+        max_length=24,
+        choices=Status.choices,
+        blank=True,
+        default="",
+        editable=False,
+    )
     # Identity across imports (state, session, recommending states, normalised text): see importers.
     natural_key = models.CharField(max_length=64, blank=True, editable=False)
     # Folded text of every language plus states and symbol; indexed by the database's full-text
@@ -323,6 +336,12 @@ class Recommendation(models.Model):
             models.Index(fields=["-year", "-document_id", "id"], name="rec_newest_idx"),
             # MAX(updated) tells whether the stored facet counts are still those of the table.
             models.Index(fields=["updated"], name="rec_updated_idx"),
+            # The records civil society has rated: disagreements are counted and listed from here.
+            models.Index(
+                fields=["cso_rating", "status", "-year", "id"],
+                condition=~models.Q(cso_rating=""),
+                name="rec_cso_rated_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -372,16 +391,22 @@ class FacetCountSnapshot(models.Model):
 
 def _drop_facet_counts(**kwargs) -> None:
     """A deleted recommendation or a removed tag leaves the fingerprint of the stored facet
-    counts as it was: drop them, now and once the transaction is committed (a count made
-    meanwhile from the old rows would otherwise be kept)."""
-    FacetCountSnapshot.objects.all().delete()
+    counts as it was: drop them, and move the generation the facet index of every process
+    follows (facet_index.py), now and once the transaction is committed (a count made meanwhile
+    from the old rows would otherwise be kept)."""
+    _drop_snapshots()
     pending = transaction.get_connection().run_on_commit
     if not any(entry[1] is _drop_snapshots for entry in pending):
         transaction.on_commit(_drop_snapshots)
 
 
 def _drop_snapshots() -> None:
-    FacetCountSnapshot.objects.all().delete()
+    from .facet_index import GENERATION, new_generation
+
+    FacetCountSnapshot.objects.exclude(scope=GENERATION).delete()
+    FacetCountSnapshot.objects.update_or_create(
+        scope=GENERATION, defaults={"fingerprint": new_generation(), "counts": {}}
+    )
 
 
 @receiver(post_delete, sender=Recommendation, dispatch_uid="facet_counts_on_delete")
@@ -389,8 +414,15 @@ def _recommendation_deleted(sender, **kwargs) -> None:
     _drop_facet_counts()
 
 
+# True while the services rewrite a record's tags: they save the record and record the change in
+# its history in the same transaction, which the fingerprint and the facet index follow already.
+recorded_tag_write = contextvars.ContextVar("recorded_tag_write", default=False)
+
+
 @receiver(m2m_changed, dispatch_uid="facet_counts_on_m2m")
 def _tags_changed(sender, action, **kwargs) -> None:
+    if recorded_tag_write.get():
+        return
     if action in ("post_remove", "post_clear") and sender in (
         Recommendation.themes.through,
         Recommendation.affected_groups.through,

@@ -11,7 +11,16 @@ from django.utils.translation import gettext as _
 
 from adolat.lib import audit, uploads
 
-from .models import AffectedGroup, Country, Recommendation, SdgGoal, SdgTarget, SourceDocument, Theme
+from .models import (
+    AffectedGroup,
+    Country,
+    Recommendation,
+    SdgGoal,
+    SdgTarget,
+    SourceDocument,
+    Theme,
+    recorded_tag_write,
+)
 
 # Plain fields a caller may set, and the many-to-many ones (given as lists of objects).
 SCALAR_FIELDS = (
@@ -95,11 +104,17 @@ def _apply(rec: Recommendation, data: RecommendationData) -> None:
 
 
 def _set_m2m(rec: Recommendation, data: RecommendationData) -> None:
-    rec.recommending_states.set(data.recommending_states)
-    rec.themes.set(data.themes)
-    rec.affected_groups.set(data.affected_groups)
-    rec.sdg_targets.set(data.sdg_targets)
-    rec.sdg_goals.set(_with_goals_of_targets(data))
+    """The record's tags, as part of a write recorded in its history (which the facet counts
+    follow: removing a tag here is no reason to count everything again, see models.py)."""
+    token = recorded_tag_write.set(True)
+    try:
+        rec.recommending_states.set(data.recommending_states)
+        rec.themes.set(data.themes)
+        rec.affected_groups.set(data.affected_groups)
+        rec.sdg_targets.set(data.sdg_targets)
+        rec.sdg_goals.set(_with_goals_of_targets(data))
+    finally:
+        recorded_tag_write.reset(token)
 
 
 def _index(rec: Recommendation, data: RecommendationData) -> None:
@@ -428,6 +443,13 @@ def recommendation_set_status(*, recommendation: Recommendation, status: str, by
         summary=recommendation.reference,
     )
     return True
+
+
+def recommendation_set_cso_rating(*, recommendation_id: int, rating: str) -> None:
+    """Store civil society's latest published rating beside the state's status (the follow-up
+    derives it from the assessments, which keep their own history). Not a change of the record:
+    neither `updated` nor the record's history moves."""
+    Recommendation.objects.filter(pk=recommendation_id).exclude(cso_rating=rating).update(cso_rating=rating)
 
 
 @transaction.atomic

@@ -73,6 +73,7 @@ def test_throughput_figures(lines):
         export = lines[f"export_{fmt}"]
         assert export["seconds"] > 0 and export["mb"] > 0
         assert export["rss_growth_mb"] >= 0 and export["tracemalloc_peak_mb"] > 0
+    assert lines["facet_index"]["ok"] and lines["facet_index"]["builds"] == 1
     weight = lines["page_weight"]
     assert weight["kb"] > weight["html_kb"] > 0
     assert any(name.endswith(".css") for name in weight["assets"])

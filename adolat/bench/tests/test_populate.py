@@ -27,6 +27,22 @@ def test_populate_writes_the_recommendations_and_their_follow_up(population):
     assert Assessment.objects.count() == population.assessment_count > 0
 
 
+def test_each_rated_recommendation_carries_its_latest_published_rating(population):
+    """As the follow-up's services keep it (Recommendation.cso_rating)."""
+    rated = Recommendation.objects.exclude(cso_rating="")
+    assert (
+        rated.count()
+        == Assessment.objects.filter(is_published=True).values("recommendation").distinct().count()
+    )
+    for rec in rated[:50]:
+        latest = (
+            Assessment.objects.filter(recommendation=rec, is_published=True)
+            .order_by("-created", "-id")
+            .first()
+        )
+        assert rec.cso_rating == latest.rating
+
+
 def test_the_long_timeline_is_long(population):
     rec = Recommendation.objects.get(pk=population.long_timeline_id)
     assert rec.is_published

@@ -35,3 +35,9 @@ def test_percentile():
     assert runner.percentile([1, 2, 3, 4, 5], 50) == 3
     assert runner.percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
     assert runner.percentile([], 95) == 0.0
+
+
+def test_the_facet_index_is_measured_and_follows_a_change_without_building_again(bench):
+    result = bench.facet_index().as_dict()
+    assert result["ok"], result
+    assert result["builds"] == 1 and result["bytes"] > 0 and result["build_s"] >= 0

@@ -733,6 +733,34 @@ def test_only_its_organisation_changes_an_assessment(rec, users, people):
     assert changes == {"is_published": [True, False], "rating": ["in_progress", "not_implemented"]}
 
 
+def test_the_recommendation_carries_civil_societys_latest_published_rating(rec, users, people):
+    """Recommendation.cso_rating, which the coordinator's disagreements read, follows every
+    publication, revision and withdrawal, and leaves the record's own history and `updated` alone."""
+
+    def rating() -> str:
+        rec.refresh_from_db()
+        return rec.cso_rating
+
+    updated = rec.updated
+    assert rating() == ""
+    first = services.assessment_create(
+        recommendation=rec, rating="in_progress", reasoning="Some progress.", by=users["cso_contributor"]
+    )
+    assert rating() == "in_progress"
+    second = services.assessment_create(
+        recommendation=rec, rating="not_implemented", reasoning="Nothing.", by=people["cso_other"]
+    )
+    assert rating() == "not_implemented"
+    services.assessment_update(assessment=first, rating="implemented", by=users["cso_contributor"])
+    assert rating() == "not_implemented", "the latest published, not the latest revised"
+    services.assessment_update(assessment=second, is_published=False, by=people["cso_other"])
+    assert rating() == "implemented"
+    services.assessment_update(assessment=first, is_published=False, by=users["cso_contributor"])
+    assert rating() == ""
+    assert rec.updated == updated
+    assert not [e for e in history(rec) if "cso_rating" in (e.changes or {})]
+
+
 def test_the_state_replies_beside_an_assessment(rec, users, orgs):
     assessment = services.assessment_create(
         recommendation=rec, rating="not_implemented", reasoning="Nothing.", by=users["cso_contributor"]

@@ -31,6 +31,8 @@ synthetic recommendations and their follow-up (adolat.bench.data.populate), then
   file within 2 minutes, the file is cut to what fits ("rows" < "rows_asked");
 - CSV and JSON export of every recommendation: seconds, resident-memory growth, tracemalloc peak;
 - page weight: the list page and its CSS, scripts and icons as a first visit receives them, gzip;
+- the facet index: seconds to build it (a process's first list page), the memory of its arrays,
+  and the time to follow one recorded change;
 - the load test (adolat loadtest) with --load-duration seconds (0: skipped).
 
 With --json: one JSON object per line, {"name", "n", "p50_ms", "p95_ms", "floor_p50_ms",
@@ -128,6 +130,7 @@ class Command(BaseCommand):
                     self.emit(r)
         sections = [
             ("page_weight", lambda: [bench.page_weight()]),
+            ("facet_index", lambda: [bench.facet_index()]),
             ("export", lambda: bench.exports(trace_memory=not options["no_tracemalloc"])),
             ("import", lambda: bench.imports(options["import_rows"] or min(20_000, population.n))),
         ]
@@ -195,6 +198,11 @@ def human(row: dict) -> str:
             f"{mark}{name:34} {row['seconds']:8.2f} s  {row['mb']} MB written,"
             f" RSS +{row['rss_growth_mb']} MB,"
             f" tracemalloc peak {row.get('tracemalloc_peak_mb', '-')} MB"
+        )
+    if name == "facet_index":
+        return (
+            f"{mark}{name:34} built in {row['build_s']} s, {row['mb']} MB,"
+            f" one change followed in {row['follow_one_change_ms']} ms"
         )
     if name == "page_weight":
         return f"{mark}{name:34} {row['kb']} KB compressed (HTML {row['html_kb']} KB, assets {row['assets']})"
