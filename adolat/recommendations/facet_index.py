@@ -38,6 +38,7 @@ TOTAL = "_total"
 # Beyond this highest id per row (ids of a sparse sequence), the arrays would mostly hold gaps:
 # the counts are left to the database.
 MAX_SPARSENESS = 4
+SPARSE_SLACK = 100_000
 
 _RECOMMENDATION = Recommendation._meta.label_lower
 # Facets read from a column of the recommendation: facet name → column. `country` (the state under
@@ -73,7 +74,8 @@ def _qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _relation_columns(descriptor) -> tuple[str, str, str]:
+def relation_columns(descriptor) -> tuple[str, str, str]:
+    """(table, recommendation column, term column) of a many-to-many field's table."""
     field = descriptor.field
     through = descriptor.through._meta
     return (
@@ -105,10 +107,12 @@ class _Codes:
 
 @dataclass
 class _State:
-    last_seq: int
+    last_seq: int  # the end of the audit log
+    last_hash: str | None  # the hash of its last entry
     hash_at: str | None  # the hash of the entry the index was built up to, as stored now
     generation: str | None
     max_id: int
+    count: int | None = None  # the number of recommendations, read by a build
 
 
 class FacetIndex:
@@ -124,6 +128,7 @@ class FacetIndex:
         self.generation: str | None = None
         self.max_id = 0
         self.builds = 0  # full builds, for tests and the benchmark
+        self.sparse = False
         self._rank_cache: dict[str, np.ndarray] = {}
 
     def nbytes(self) -> int:
@@ -141,18 +146,14 @@ class FacetIndex:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT (SELECT MAX(seq) FROM {audit}),"  # noqa: S608 — table names only
+                f" (SELECT hash FROM {audit} WHERE seq = (SELECT MAX(seq) FROM {audit})),"
                 f" (SELECT hash FROM {audit} WHERE seq = %s),"
                 f" (SELECT fingerprint FROM {_qn(FacetCountSnapshot._meta.db_table)} WHERE scope = %s),"
                 f" (SELECT MAX(id) FROM {_qn(Recommendation._meta.db_table)})",
                 [self.last_seq, GENERATION],
             )
-            last_seq, hash_at, generation, max_id = cursor.fetchone()
-        return _State(last_seq or 0, hash_at, generation, max_id or 0)
-
-    def _hash_of(self, seq: int) -> str | None:
-        from adolat.lib.models import AuditEntry
-
-        return AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
+            last_seq, last_hash, hash_at, generation, max_id = cursor.fetchone()
+        return _State(last_seq or 0, last_hash, hash_at, generation, max_id or 0)
 
     def _rows(self, ids: list[int] | None):
         """(id, is_published, facet columns…) of the given recommendations, or of all."""
@@ -161,7 +162,7 @@ class FacetIndex:
         return self._fetch(sql, ids, "id")
 
     def _pairs_of(self, name: str, ids: list[int] | None):
-        table, rec_col, term_col = _relation_columns(_RELATIONS[name])
+        table, rec_col, term_col = relation_columns(_RELATIONS[name])
         sql = f"SELECT {_qn(rec_col)}, {_qn(term_col)} FROM {_qn(table)}"  # noqa: S608
         return self._fetch(sql, ids, _qn(rec_col))
 
@@ -223,12 +224,18 @@ class FacetIndex:
 
     def build(self, state: _State) -> None:
         """Everything again, from the tables. `state` is read before the tables, so that a change
-        committed meanwhile is read again by the next refresh rather than missed."""
+        committed meanwhile is read again by the next refresh rather than missed. Ids too sparse
+        for arrays (MAX_SPARSENESS) leave the index empty and `sparse`."""
         builds = self.builds
         self.__init__()
         self.builds = builds + 1
         rows = self._rows(None)
-        self._grow(max((r[0] for r in rows), default=0))
+        highest = max((r[0] for r in rows), default=0)
+        self.sparse = highest > MAX_SPARSENESS * len(rows) + SPARSE_SLACK
+        if self.sparse:
+            self._settle(state)
+            return
+        self._grow(highest)
         self._write_rows(rows)
         for name in _RELATIONS:
             self.pairs[name] = self._pair_arrays(name, self._pairs_of(name, None))
@@ -236,7 +243,7 @@ class FacetIndex:
 
     def _settle(self, state: _State) -> None:
         self.last_seq = state.last_seq
-        self.last_hash = self._hash_of(state.last_seq) if state.last_seq else None
+        self.last_hash = state.last_hash
         self.generation = state.generation
         self.max_id = state.max_id
 
@@ -260,8 +267,6 @@ class FacetIndex:
     def refresh(self) -> bool:
         """Follow the database; False when the ids are too sparse for arrays (count in SQL)."""
         state = self.state()
-        if state.max_id > MAX_SPARSENESS * max(1, int(self.present.sum())) + 100_000 and self.builds:
-            return False
         fresh = (
             self.builds
             and state.generation == self.generation
@@ -270,7 +275,11 @@ class FacetIndex:
         )
         if not fresh:
             self.build(state)
-            return True
+            return not self.sparse
+        if self.sparse:
+            if state.max_id != self.max_id:  # perhaps dense again (a restore, a purge)
+                self.build(state)
+            return not self.sparse
         if state.last_seq > self.last_seq:
             from adolat.lib.models import AuditEntry
 
@@ -290,7 +299,7 @@ class FacetIndex:
                 self.build(state)
         elif state.max_id != self.max_id:
             self.build(state)
-        return True
+        return not self.sparse
 
     # --- counting ---------------------------------------------------------------------------
 

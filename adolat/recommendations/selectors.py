@@ -248,17 +248,6 @@ COUNTED_FACETS = ("mechanism", "document", "theme", "group", "sdg", "position", 
 TOTAL = "_total"
 
 
-def _m2m_columns(descriptor) -> tuple[str, str, str]:
-    """(table, recommendation column, term column) of a many-to-many field's table."""
-    field = descriptor.field
-    through = descriptor.through._meta
-    return (
-        through.db_table,
-        through.get_field(field.m2m_field_name()).column,
-        through.get_field(field.m2m_reverse_field_name()).column,
-    )
-
-
 def _count(bases: list[tuple[QuerySet, list[str]]]) -> dict[str, dict[str, int]]:
     """Counts per value of the named facets over each queryset, in one query: {facet: {value as
     text: count}}, plus the size of the first queryset under TOTAL."""
@@ -287,7 +276,7 @@ def _count(bases: list[tuple[QuerySet, list[str]]]) -> dict[str, dict[str, int]]
                 )
                 j += 1
             else:
-                table, rec_col, term_col = _m2m_columns(_M2M_FACETS[name])
+                table, rec_col, term_col = facet_index.relation_columns(_M2M_FACETS[name])
                 parts.append(
                     f"SELECT '{name}', CAST(t.{qn(term_col)} AS TEXT), COUNT(*) FROM {cte} "
                     f"{join} {qn(table)} t ON t.{qn(rec_col)} = {cte}.id GROUP BY t.{qn(term_col)}"
@@ -308,7 +297,7 @@ def _fingerprint() -> str:
     qn = connection.ops.quote_name
     table = qn(Recommendation._meta.db_table)
     parts = [f"(SELECT MAX(id) FROM {table})", f"(SELECT MAX(updated) FROM {table})"]
-    parts += [f"(SELECT MAX(id) FROM {qn(_m2m_columns(d)[0])})" for d in _M2M_FACETS.values()]
+    parts += [f"(SELECT MAX(id) FROM {qn(facet_index.relation_columns(d)[0])})" for d in _M2M_FACETS.values()]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         return "|".join(str(v) for v in cursor.fetchone())

@@ -271,3 +271,29 @@ def test_long_facets_show_their_most_frequent_values_and_link_to_the_rest(client
     # In Russian too.
     client.cookies["django_language"] = "ru"
     assert "ещё" in client.get("/", {"position": "noted"}).content.decode()
+
+
+def test_ids_too_sparse_for_arrays_are_counted_by_the_database(client, corpus, monkeypatch):
+    monkeypatch.setattr(facet_index, "MAX_SPARSENESS", 1)
+    monkeypatch.setattr(facet_index, "SPARSE_SLACK", 0)
+    template = Recommendation.objects.filter(is_published=True).order_by("pk").first()
+    services.recommendation_create(
+        data=services.RecommendationData(
+            country=template.country, mechanism=template.mechanism, text_en="Far away", is_published=True
+        ),
+        source="command",
+    )
+    Recommendation.objects.filter(text_en="Far away").update(id=10_000)
+    facet_index.reset()
+    assert (
+        facet_index.select(visible_all=False, filters=selectors.Filters(), counted=selectors.COUNTED_FACETS)
+        is None
+    )
+    assert facet_index.builds() == 1
+    response = client.get("/", {"size": 100})
+    assert response.status_code == 200
+    published = Recommendation.objects.filter(is_published=True)
+    assert response.context["page"].paginator.count == published.count() <= 100
+    assert 10_000 in [r.pk for r in response.context["page"]]
+    assert selectors.facet_counts(user=AnonymousUser(), filters=selectors.Filters()) == in_sql()
+    assert facet_index.builds() == 1, "not built again on every page"
