@@ -397,8 +397,10 @@ def timeline(recommendation: Recommendation, user, *, latest: int | None = None)
 
 # --- My work ------------------------------------------------------------------------------------
 
-# How many items of each of a coordinator's lists the page shows (the count says how many there are).
-SHOWN = 100
+# How many items of each of a coordinator's lists the page shows (the count says how many there are):
+# enough for a sitting, and a page that stays light when a whole state's work is late (at 100, the
+# page cost twice as much to build for rows nobody reaches).
+SHOWN = 50
 
 
 @dataclass
