@@ -2,8 +2,10 @@
 recommendation's timeline and a person's work. Each answers in a fixed number of queries, whatever
 the number of rows."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import (
@@ -249,9 +251,10 @@ def timeline(recommendation: Recommendation, user, *, latest: int | None = None)
     longest part of a long story, is read only that far back. A page asks for one more than it
     shows to know whether earlier events are left out.
 
-    Eleven queries (nine for the public), whatever the length of the story: the person's
-    memberships and roles, assignments, their supporting bodies, reports, the organisations and
-    people they name, assessments, replies, the audit log, and which reports it mentions. The
+    At most eleven queries (nine for the public), whatever the length of the story: the person's
+    memberships and roles, assignments, their supporting bodies, reports (as rows), assessments,
+    replies, the audit log, which reports it mentions, and the organisations and people named by
+    the reports shown. The
     caller has passed the recommendation through its gate
     (recommendations.selectors.get_recommendation_for_user).
     """
@@ -268,25 +271,31 @@ def timeline(recommendation: Recommendation, user, *, latest: int | None = None)
         .select_related("lead_body", "created_by", "cluster")
         .prefetch_related("supporting_bodies")
     }
-    reports = {}
+    # A report is read as a row of the columns an event uses (hundreds on a long story); the model
+    # instances, their organisations and people are made for the events shown only (report()).
+    rows = {}
     if assignments:
-        # What the timeline shows of a report, hundreds of them on a long story: its columns only,
-        # and the few organisations and people they name read once (not a join per row).
-        for report in (
+        for row in (
             ProgressReport.objects.visible_to(user)
             .filter(assignment__in=list(assignments))
-            .only(*REPORT_TIMELINE_FIELDS)
+            .values_list(*REPORT_TIMELINE_FIELDS)
         ):
-            report.assignment = assignments[report.assignment_id]  # no query per row
-            reports[report.pk] = report
-        organisations = Organisation.objects.in_bulk({r.organisation_id for r in reports.values()})
-        people = User.objects.in_bulk(
-            ({r.author_id for r in reports.values()} | {r.validated_by_id for r in reports.values()}) - {None}
-        )
-        for r in reports.values():
-            r.organisation = organisations[r.organisation_id]
-            r.author = people.get(r.author_id)
-            r.validated_by = people.get(r.validated_by_id)
+            rows[row[0]] = row
+    made: dict[int, ProgressReport] = {}
+
+    named: dict = {"organisations": {}, "people": {}}  # of the reports shown, read once
+
+    def report(pk: int) -> ProgressReport:
+        if pk not in made:
+            r = ProgressReport.from_db(ProgressReport.objects.db, REPORT_TIMELINE_FIELDS, rows[pk])
+            r.assignment = assignments[r.assignment_id]
+            r.organisation = named["organisations"][r.organisation_id]
+            r.author = named["people"].get(r.author_id)
+            r.validated_by = named["people"].get(r.validated_by_id)
+            made[pk] = r
+        return made[pk]
+
+    reports = rows  # the ids, for the filters below
     assessments = list(
         Assessment.objects.visible_to(user)
         .filter(recommendation=recommendation)
@@ -310,7 +319,13 @@ def timeline(recommendation: Recommendation, user, *, latest: int | None = None)
         )
     # Every entry read becomes an event: what the person may not see of a report's workflow is
     # left out by the query, so that `latest` entries are `latest` events.
-    workflow = permissions.sees_reports_workflow(user, reports.values())
+    workflow = permissions.sees_reports_workflow(
+        user,
+        [
+            SimpleNamespace(pk=pk, organisation_id=row[2], assignment=assignments[row[1]])
+            for pk, row in rows.items()
+        ],
+    )
     report_type = ProgressReport._meta.label_lower
     with_workflow = [str(pk) for pk, sees in workflow.items() if sees]
     public_only = [str(pk) for pk, sees in workflow.items() if not sees]
@@ -344,55 +359,68 @@ def timeline(recommendation: Recommendation, user, *, latest: int | None = None)
             .distinct()
         }
 
-    events: list[TimelineEvent] = []
+    # Each event as (its sort key, how to make it), in the order they are found: a report's event
+    # is made only if it is among those shown.
+    found: list[tuple[tuple, Callable[[], TimelineEvent]]] = []
+
+    def add(event: TimelineEvent) -> None:
+        found.append((event._key(), lambda: event))
+
+    def add_report(at, action, pk, actor=None, changes=None, role=None) -> None:
+        def make() -> TimelineEvent:
+            r = report(pk)
+            who = actor if role is None else getattr(r, role)
+            return TimelineEvent(at, "report", action, r, person(who), r.organisation, changes or {})
+
+        found.append(((at, _KIND_ORDER["report"], pk), make))
+
     for a in assignments.values():
-        events.append(TimelineEvent(a.created, "assignment", "create", a, person(a.created_by), a.lead_body))
+        add(TimelineEvent(a.created, "assignment", "create", a, person(a.created_by), a.lead_body))
 
     assessments_by_id = {a.pk: a for a in assessments}
     for e in entries:
         object_id = int(e.object_id)
         if e.object_type == Recommendation._meta.label_lower:
-            events.append(
-                TimelineEvent(e.at, "status", "update", recommendation, person(e.actor), None, e.changes)
-            )
+            add(TimelineEvent(e.at, "status", "update", recommendation, person(e.actor), None, e.changes))
         elif e.object_type == Assignment._meta.label_lower:
             a = assignments[object_id]
-            events.append(
-                TimelineEvent(e.at, "assignment", e.action, a, person(e.actor), a.lead_body, e.changes)
-            )
+            add(TimelineEvent(e.at, "assignment", e.action, a, person(e.actor), a.lead_body, e.changes))
         elif e.object_type == report_type:
-            r = reports[object_id]
-            events.append(
-                TimelineEvent(e.at, "report", e.action, r, person(e.actor), r.organisation, e.changes)
-            )
+            add_report(e.at, e.action, object_id, actor=e.actor, changes=e.changes)
         else:
             a = assessments_by_id[object_id]
-            events.append(
-                TimelineEvent(e.at, "assessment", e.action, a, person(e.actor), a.organisation, e.changes)
-            )
+            add(TimelineEvent(e.at, "assessment", e.action, a, person(e.actor), a.organisation, e.changes))
 
     # Reports written before their history was recorded (the admin, old data) still show.
-    for pk, r in reports.items():
+    columns = {name: i for i, name in enumerate(REPORT_TIMELINE_FIELDS)}
+    for pk, row in rows.items():
         if pk in recorded:
             continue
         if workflow[pk]:
-            events.append(TimelineEvent(r.created, "report", "create", r, person(r.author), r.organisation))
-        if r.validated_at:
-            events.append(
-                TimelineEvent(r.validated_at, "report", "validate", r, person(r.validated_by), r.organisation)
-            )
+            add_report(row[columns["created"]], "create", pk, role="author")
+        if row[columns["validated_at"]]:
+            add_report(row[columns["validated_at"]], "validate", pk, role="validated_by")
 
     for a in assessments:
-        events.append(TimelineEvent(a.created, "assessment", "create", a, person(a.author), a.organisation))
+        add(TimelineEvent(a.created, "assessment", "create", a, person(a.author), a.organisation))
         for reply in a.replies.all():
-            events.append(
+            add(
                 TimelineEvent(
                     reply.created, "reply", "create", reply, person(reply.author), reply.organisation
                 )
             )
 
-    events.sort(key=TimelineEvent._key)
-    return events if latest is None else events[-latest:]
+    found.sort(key=lambda item: item[0])
+    if latest is not None:
+        found = found[-latest:]
+    shown = {key[2] for key, _make in found if key[1] == _KIND_ORDER["report"]}
+    named["organisations"] = Organisation.objects.in_bulk(
+        {rows[pk][columns["organisation_id"]] for pk in shown}
+    )
+    named["people"] = User.objects.in_bulk(
+        {rows[pk][columns[name]] for pk in shown for name in ("author_id", "validated_by_id")} - {None}
+    )
+    return [make() for _key, make in found]
 
 
 # --- My work ------------------------------------------------------------------------------------
