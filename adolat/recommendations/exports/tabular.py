@@ -7,7 +7,8 @@ recommendation text is in that language when it exists and otherwise in another 
 
 import csv
 import io
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from django.conf import settings
@@ -22,12 +23,18 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from adolat.lib.i18n import localized
-from adolat.recommendations.models import Position, Recommendation, SourceDocument, Status
+from adolat.lib.i18n import current_language, fallback_order, localized
+from adolat.recommendations.models import Recommendation, SourceDocument
 
 from .common import (
+    GOALS,
+    GROUPS,
     LANGUAGE_NAMES,
+    STATES,
+    TARGETS,
+    THEMES,
     Entry,
+    Memo,
     Vocabulary,
     buffered,
     entries,
@@ -68,53 +75,98 @@ def columns() -> list[tuple[str, str, int]]:
     ]
 
 
-class Rows:
-    """Row values in one language (made with that language active). Names and labels are looked up
-    once per export, not once per row."""
+def _as_is(value):
+    return value
 
-    def __init__(self, language: str, vocab: Vocabulary) -> None:
+
+class Rows:
+    """Row values in one language (made with that language active), each passed through `clean`
+    (the CSV's `_csv_cell`). Names, labels, the cells of a document and of each list of tags are
+    made (and cleaned) once per export, not once per row."""
+
+    def __init__(self, language: str, vocab: Vocabulary, clean: Callable = _as_is) -> None:
         self.language = language
         self.vocab = vocab
-        self.yes, self.no = yesno(True).capitalize(), yesno(False).capitalize()
-        self.positions = {v: position_label(v) for v in Position.values}
-        self.statuses = {v: status_label(v) for v in Status.values}
+        self.clean = clean
+        self.yes, self.no = clean(yesno(True).capitalize()), clean(yesno(False).capitalize())
+        self.positions = Memo(lambda value: clean(position_label(value)))
+        self.statuses = Memo(lambda value: clean(status_label(value)))
+        self.languages = Memo(lambda code: clean(LANGUAGE_NAMES.get(code, code)))
         placeholder = 1234567890
         link = settings.SITE_URL + reverse("recommendations:detail", args=[placeholder])
-        self.link_prefix, self.link_suffix = link.split(str(placeholder))
+        # A link starts with SITE_URL, so cleaning its start cleans the link.
+        prefix, self.link_suffix = link.split(str(placeholder))
+        self.link_prefix = clean(prefix)
+        # The dates of the rows are in the time zone active when the export starts.
+        self.timezone = timezone.get_current_timezone()
         # Every name in this language, by primary key (a row names several).
-        self.mechanisms = self._names(vocab.mechanisms)
-        self.countries = self._names(vocab.countries)
-        self.themes = self._names(vocab.themes)
-        self.groups = self._names(vocab.groups)
+        self.mechanisms = self._names(vocab.mechanisms, clean)
+        self.countries = self._names(vocab.countries, clean)
+        countries = self._names(vocab.countries)
+        themes = self._names(vocab.themes)
+        groups = self._names(vocab.groups)
+        # The attribute of each text to try in turn, with the name of its language, by the
+        # record's original language (the rule of `localized`).
+        lang = language or current_language()
+        self.texts = Memo(
+            lambda original: [
+                (f"text_{code}", self.languages[code]) for code in fallback_order(lang, original)
+            ]
+        )
+        # (document, session) of each document, by its primary key.
+        self.documents = Memo(self._document)
+        # Each list of tags as one cell, by its key (`Entry.tag_keys`).
+        tags = vocab.tags
+        self.states = Memo(
+            lambda key: clean(", ".join(sorted([countries[c.code] for c in tags(STATES, key)])))
+        )
+        self.themes = Memo(lambda key: clean("; ".join([themes[t.id] for t in tags(THEMES, key)])))
+        self.groups = Memo(lambda key: clean("; ".join([groups[g.id] for g in tags(GROUPS, key)])))
+        self.goals = Memo(lambda key: clean(", ".join(str(g.number) for g in tags(GOALS, key))))
+        self.targets = Memo(lambda key: clean(", ".join(t.code for t in tags(TARGETS, key))))
 
-    def _names(self, objects: dict) -> dict:
-        return {pk: self.vocab.name(obj, self.language) for pk, obj in objects.items()}
+    def _names(self, objects: dict, clean: Callable = _as_is) -> dict:
+        return {pk: clean(self.vocab.name(obj, self.language)) for pk, obj in objects.items()}
+
+    def _document(self, pk: int | None) -> tuple:
+        if not pk:
+            return self.clean(""), self.clean("")
+        document = self.vocab.documents[pk]
+        symbol = document.symbol or localized(document, "title", self.language).text
+        return self.clean(symbol), self.clean(document.session)
 
     def __call__(self, entry: Entry) -> dict[str, str | int | None]:
-        rec, language = entry.rec, self.language
-        text = localized(rec, "text", language, original=rec.original_language)
-        document = rec.document if rec.document_id else None
-        countries, themes, groups = self.countries, self.themes, self.groups
+        rec, clean = entry.rec, self.clean
+        text, text_language = "", ""
+        for attr, name in self.texts[rec.original_language]:
+            value = getattr(rec, attr, "") or ""
+            if value.strip():
+                text, text_language = value, name
+                break
+        document, session = self.documents[rec.document_id]
+        states, themes, groups, goals, targets = entry.tag_keys
         return {
             "mechanism": self.mechanisms[rec.mechanism_id],
-            "document": (document.symbol or localized(document, "title", language).text) if document else "",
-            "session": document.session if document else "",
-            "paragraph": rec.paragraph,
-            "year": rec.year,
-            "country": countries[rec.country_id],
-            "recommending_states": ", ".join(sorted([countries[c.code] for c in entry.states])),
-            "text": text.text,
-            "text_language": LANGUAGE_NAMES.get(text.language, text.language) if text.text else "",
-            "original_language": LANGUAGE_NAMES.get(rec.original_language, rec.original_language),
-            "position": self.positions.get(rec.position, rec.position),
-            "position_note": rec.position_note,
-            "status": self.statuses.get(rec.status, rec.status),
-            "themes": "; ".join([themes[t.id] for t in entry.themes]),
-            "affected_groups": "; ".join([groups[g.id] for g in entry.groups]),
-            "sdg_goals": ", ".join(str(g.number) for g in entry.goals),
-            "sdg_targets": ", ".join(t.code for t in entry.targets),
+            "document": document,
+            "session": session,
+            "paragraph": clean(rec.paragraph),
+            "year": clean(rec.year),
+            "country": self.countries[rec.country_id],
+            "recommending_states": self.states[states],
+            "text": clean(text),
+            "text_language": text_language if text else clean(""),
+            "original_language": self.languages[rec.original_language],
+            "position": self.positions[rec.position],
+            "position_note": clean(rec.position_note),
+            "status": self.statuses[rec.status],
+            "themes": self.themes[themes],
+            "affected_groups": self.groups[groups],
+            "sdg_goals": self.goals[goals],
+            "sdg_targets": self.targets[targets],
             "is_published": self.yes if rec.is_published else self.no,
-            "updated": timezone.localdate(rec.updated).isoformat(),
+            # `timezone.localdate`, less its checks (the values read are always aware); a date
+            # never needs cleaning.
+            "updated": rec.updated.astimezone(self.timezone).date().isoformat(),
             "link": f"{self.link_prefix}{rec.pk}{self.link_suffix}",
         }
 
@@ -143,16 +195,15 @@ def csv_stream(qs, *, language: str) -> Iterator[bytes]:
     def lines() -> Iterator[bytes]:
         out = io.StringIO()
         writer = csv.writer(out)
-        keys = [key for key, _header, _width in columns()]
+        cells = operator.itemgetter(*[key for key, _header, _width in columns()])
         writer.writerow([header for _key, header, _width in columns()])
         yield b"\xef\xbb\xbf" + out.getvalue().encode()
         vocab = Vocabulary()
-        row = Rows(language, vocab)
+        row = Rows(language, vocab, clean=_csv_cell)
         out.seek(0)
         out.truncate()
         for entry in entries(qs, vocab=vocab, light=True):
-            values = row(entry)
-            writer.writerow([_csv_cell(values[key]) for key in keys])
+            writer.writerow(cells(row(entry)))
             if out.tell() >= 64 * 1024:  # pieces of about 64 KB: fewer language switches
                 yield out.getvalue().encode()
                 out.seek(0)

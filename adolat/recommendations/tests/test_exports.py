@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from adolat.followup.models import Assignment, Cluster
 from adolat.recommendations import exports, selectors
-from adolat.recommendations.exports import common, tabular
+from adolat.recommendations.exports import common, opendata, tabular
 from adolat.recommendations.exports.load import load_json
 from adolat.recommendations.models import (
     AffectedGroup,
@@ -696,6 +696,86 @@ def test_csv_and_json_queries_grow_with_chunks_never_with_rows(
         _queries, data = export()
     assert data.count(b"Record ") == 300
     assert data.count(b"Women & girls" if fmt == "csv" else b'"women-girls"') == 300
+
+
+def _every_kind_of_record(make_recommendation) -> None:
+    """Beside the corpus: records with several tags of every relation, without a document, a year
+    or a natural key (entered by hand), and one without any tag. The vocabularies are put in the
+    reverse order of their ids, so that tags listed in the order a database aggregates them (often
+    by id) are not listed in the vocabulary's order by chance."""
+    for model in (Theme, AffectedGroup, SdgTarget):
+        for i, pk in enumerate(model.objects.order_by("-pk").values_list("pk", flat=True)):
+            model.objects.filter(pk=pk).update(sort_order=i)
+    countries = Country.objects.in_bulk(["BR", "ES", "FR", "DE"])
+    make_recommendation(
+        text_en="A record with several tags of every kind",
+        document=SourceDocument.objects.get(symbol="CAT/C/TJK/CO/3"),
+        paragraph="7",
+        year=2019,
+        is_published=True,
+        recommending_states=[countries["FR"], countries["BR"], countries["ES"]],
+        themes=list(Theme.objects.order_by("-pk")[:3]),
+        affected_groups=list(AffectedGroup.objects.order_by("-pk")[:2]),
+        sdg_goals=[SdgGoal.objects.get(number=1), SdgGoal.objects.get(number=16)],
+        sdg_targets=[SdgTarget.objects.get(code="16.10"), SdgTarget.objects.get(code="16.3")],
+    )
+    make_recommendation(text_en="", text_ru="Запись без документа и года", original_language="ru")
+    make_recommendation(text_en="A record with no tag at all", is_published=True)
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_tags_read_with_each_record_are_its_tags_in_order(make_recommendation, corpus, light):
+    """The tags come with the records, one aggregated string per record (GROUP_CONCAT on SQLite,
+    STRING_AGG on PostgreSQL): each list holds the record's tags in the order the formats list them."""
+    _every_kind_of_record(make_recommendation)
+    qs = common.export_queryset(user=exports.SystemPrincipal(), filters=selectors.Filters())
+    read = list(common.entries(qs, light=light))
+    assert len(read) == Recommendation.objects.count()
+    assert any(len(entry.themes) > 1 for entry in read)
+    for entry in read:
+        rec = Recommendation.objects.get(pk=entry.rec.pk)
+        assert [c.code for c in entry.states] == sorted(c.code for c in rec.recommending_states.all())
+        assert list(entry.themes) == list(rec.themes.all())
+        assert list(entry.groups) == list(rec.affected_groups.all())
+        assert list(entry.goals) == list(rec.sdg_goals.all())
+        assert list(entry.targets) == list(rec.sdg_targets.all())
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_json_records_are_written_as_their_record_reads(make_recommendation, corpus, light):
+    """The stream writes each record from pieces made once (`record_json`): the same text as the
+    record encoded whole."""
+    _every_kind_of_record(make_recommendation)
+    qs = common.export_queryset(user=exports.SystemPrincipal(), filters=selectors.Filters())
+    vocab = common.Vocabulary()
+    shared = opendata.Shared(vocab)
+    lines = 0
+    for entry in common.entries(qs, vocab=vocab, light=light):
+        line = opendata.record_json(entry, shared)
+        assert line == opendata._dumps(opendata.recommendation_record(entry, shared))
+        assert json.loads(line)["natural_key"]
+        lines += 1
+    assert lines == Recommendation.objects.count()
+
+
+@pytest.mark.parametrize(("fmt", "language"), [("csv", "en"), ("csv", "ru"), ("json", "en")])
+def test_exports_are_the_same_when_what_they_remember_is_forgotten(
+    monkeypatch, make_recommendation, corpus, fmt, language
+):
+    """Names, documents and lists of tags are made once and remembered, within a bound: an export
+    that must forget them at once is the same."""
+    _every_kind_of_record(make_recommendation)
+
+    def export() -> bytes:
+        export = exports.prepare(
+            fmt, user=exports.SystemPrincipal(), filters=selectors.Filters(), language=language
+        )
+        return re.sub(rb'"generated_at": "[^"]*"', b"", b"".join(export.stream()))
+
+    remembered = export()
+    monkeypatch.setattr(common, "MEMO_LIMIT", 1)
+    assert export() == remembered
+    assert remembered.count(b"several tags of every kind") == 1
 
 
 # --- The list page ------------------------------------------------------------------------------
