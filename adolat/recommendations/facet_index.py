@@ -287,6 +287,7 @@ class FacetIndex:
                 int(pk)
                 for pk in AuditEntry.objects.filter(seq__gt=self.last_seq, seq__lte=state.last_seq)
                 .filter(object_type=_RECOMMENDATION)
+                .order_by()
                 .values_list("object_id", flat=True)
                 .distinct()
                 if str(pk).isdigit()
