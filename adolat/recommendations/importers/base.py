@@ -357,6 +357,9 @@ def shorten(value: str, limit: int = 80) -> str:
 
 
 _NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]+")
+# The ASCII characters _NOT_WORD_OR_SPACE removes. For an ASCII text (most texts in English), NFKC
+# changes nothing and casefold is lower, and deleting bytes is several times faster than the regex.
+_ASCII_NOT_WORD_OR_SPACE = bytes(code for code in range(128) if _NOT_WORD_OR_SPACE.fullmatch(chr(code)))
 
 
 def normalise_text(text: str) -> str:
@@ -366,7 +369,11 @@ def normalise_text(text: str) -> str:
     the same recommendation copied by another source ("pre-trial" / "pretrial", "women’s" /
     "women's", "OP-CAT; enact" / "OP-CAT, enact") or re-exported is recognised. Any change of
     words is a different text (see near matches in `writer`)."""
-    text = _NOT_WORD_OR_SPACE.sub("", unicodedata.normalize("NFKC", text or "").casefold())
+    text = text or ""
+    if text.isascii():
+        text = text.lower().encode("ascii").translate(None, _ASCII_NOT_WORD_OR_SPACE).decode("ascii")
+        return " ".join(text.split())
+    text = _NOT_WORD_OR_SPACE.sub("", unicodedata.normalize("NFKC", text).casefold())
     return " ".join(text.split())
 
 

@@ -24,7 +24,7 @@ class ParseProblem:
     message: str  # translated, without the location (the writer prefixes it)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a file may hold tens of thousands
 class ParsedRecommendation:
     where: str  # "row 12", "para. 88.1" — shown in errors, already translated
     text: str

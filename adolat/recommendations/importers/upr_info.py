@@ -137,64 +137,111 @@ def parse(data: bytes, *, filename: str = "", options: dict | None = None) -> re
         "state_under_review": columns.spelled["To"],
     }
     where = _("row %(row)s")
+    read = _Reader(columns, problem, where)
     for number, cells in table.rows[start + 1 :]:
-        parsed.recommendations.append(_record(number, cells, columns, problem, where))
+        parsed.recommendations.append(read.record(number, cells))
     if table.error:
         problem(table.error.row, "", "", table.error.message)
     return parsed
 
 
-def _record(
-    number: int, cells: list[str], columns: Columns, problem, where: str
-) -> records.ParsedRecommendation:
-    text = columns.value(cells, "Text")
-    if not text:
-        problem(number, columns.spelled["Text"], "", _("the recommendation text is empty."))
-    states = columns.value(cells, "From")
-    if not states:
-        problem(number, columns.spelled["From"], "", _("no recommending state is given."))
+class _Reader:
+    """Reads the data rows of one export. Rows repeat the same responses, sessions and issue
+    cells: each is read once per file (the readers are pure functions of the value)."""
 
-    response = columns.value(cells, "Response")
-    position = parse_position(response) if response else Position.PENDING
-    if position is None:
-        problem(
-            number,
-            columns.spelled["Response"],
-            response,
-            _(
-                '"%(value)s" is not a UPR position (expected Accepted, Supported, Partially accepted, '
-                "Supported in part, Noted or Pending)."
+    def __init__(self, columns: Columns, problem, where: str) -> None:
+        self.columns = columns
+        self.problem = problem
+        self.where = where
+        self.positions: dict[str, str | None] = {}
+        self.sessions: dict[str, int | None] = {}
+        self.issues: dict[str, list[str]] = {}
+        self.text, self.states, self.response, self.session, self.state = (
+            self._cell(name) for name in ("Text", "From", "Response", "Session", "To")
+        )
+        self.issue_cells = self._cells("Issue")
+
+    def _cell(self, name: str):
+        """`columns.value(cells, name)` as a function of the cells; for a column the header names
+        once (the usual case), without looking for the first of several."""
+        indexes = self.columns.index.get(name, [])
+        if len(indexes) == 1:
+            (i,) = indexes
+            return lambda cells: cells[i].strip() if i < len(cells) else ""
+        return lambda cells: self.columns.value(cells, name)
+
+    def _cells(self, name: str):
+        """`columns.values(cells, name)` as a function of the cells (see `_cell`)."""
+        indexes = self.columns.index.get(name, [])
+        if len(indexes) == 1:
+            (i,) = indexes
+
+            def values(cells: list[str]) -> list[str]:
+                value = cells[i].strip() if i < len(cells) else ""
+                return [value] if value else []
+
+            return values
+        return lambda cells: self.columns.values(cells, name)
+
+    def record(self, number: int, cells: list[str]) -> records.ParsedRecommendation:
+        columns, problem = self.columns, self.problem
+        text = self.text(cells)
+        if not text:
+            problem(number, columns.spelled["Text"], "", _("the recommendation text is empty."))
+        states = self.states(cells)
+        if not states:
+            problem(number, columns.spelled["From"], "", _("no recommending state is given."))
+
+        response = self.response(cells)
+        if response not in self.positions:
+            self.positions[response] = parse_position(response) if response else Position.PENDING
+        position = self.positions[response]
+        if position is None:
+            problem(
+                number,
+                columns.spelled["Response"],
+                response,
+                _(
+                    '"%(value)s" is not a UPR position (expected Accepted, Supported, Partially accepted, '
+                    "Supported in part, Noted or Pending)."
+                )
+                % {"value": response},
             )
-            % {"value": response},
-        )
 
-    raw_session = columns.value(cells, "Session")
-    session = parse_whole_number(raw_session)
-    if not raw_session:
-        problem(number, columns.spelled["Session"], "", _("the UPR session number is missing."))
-    elif not session:
-        problem(
-            number,
-            columns.spelled["Session"],
-            raw_session,
-            _('"%(value)s" is not a UPR session number.') % {"value": raw_session},
-        )
+        raw_session = self.session(cells)
+        if raw_session not in self.sessions:
+            self.sessions[raw_session] = parse_whole_number(raw_session)
+        session = self.sessions[raw_session]
+        if not raw_session:
+            problem(number, columns.spelled["Session"], "", _("the UPR session number is missing."))
+        elif not session:
+            problem(
+                number,
+                columns.spelled["Session"],
+                raw_session,
+                _('"%(value)s" is not a UPR session number.') % {"value": raw_session},
+            )
 
-    issues = [label for cell in columns.values(cells, "Issue") for label in split_values(cell)]
-    return records.ParsedRecommendation(
-        where=where % {"row": number},
-        row=number,
-        text=text,
-        language="en",
-        recommending_states=[states] if states else [],
-        # A row that does not say which state it is about belongs to none (never to the chosen one).
-        state_under_review=columns.value(cells, "To") or "?",
-        position=position,
-        themes=issues,
-        mechanism=MECHANISM_CODE,
-        session=str(session) if session else "",
-        cycle=upr_cycle(session) if session else None,
-    )
+        issues = []
+        for cell in self.issue_cells(cells):
+            labels = self.issues.get(cell)
+            if labels is None:
+                labels = self.issues[cell] = split_values(cell)
+            issues += labels
+        return records.ParsedRecommendation(
+            where=self.where % {"row": number},
+            row=number,
+            text=text,
+            language="en",
+            recommending_states=[states] if states else [],
+            # A row that does not say which state it is about belongs to none (never to the chosen one).
+            state_under_review=self.state(cells) or "?",
+            position=position,
+            themes=issues,
+            mechanism=MECHANISM_CODE,
+            session=str(session) if session else "",
+            cycle=upr_cycle(session) if session else None,
+        )
 
 
 def resolve_country(value: str) -> Country:

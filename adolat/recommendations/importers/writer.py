@@ -33,13 +33,16 @@ recommendation services, so that every format follows the same rules:
 - Recommendations sharing a non-empty `cluster` value (the paragraph of a UN document holding
   several) become a ready-made, confirmed cluster of their document.
 
-Lookups are made once per file (vocabularies, states, documents, the stored recommendations of the
-state, as plain values). Records are then built and checked one by one and written a chunk at a
-time (`WRITE_CHUNK`) through the services' bulk functions: bulk inserts of records, their tags and
-their history, bulk updates of the changed ones; an unchanged row costs no query. The number of
-queries does not grow with the number of rows, and the records, tags, search text and history are
-those `recommendation_create` / `recommendation_update` would write. Near matches are only looked
-for among the stored records of the same review, language and recommending states.
+Lookups are made once per file (vocabularies, states, documents, and the stored recommendations of
+the reviews the file's rows belong to, as plain values). A row matching a stored record that it
+would leave as it is (what most rows of a re-import do) is recognised on those values alone
+(`Writer._unchanged`): it costs no query, no record and no comparison of snapshots. The other
+records are built and checked one by one and written a chunk at a time (`WRITE_CHUNK`) through the
+services' bulk functions: bulk inserts of records, their tags and their history, bulk updates of
+the changed ones. The number of queries does not grow with the number of rows, and the records,
+tags, search text and history are those `recommendation_create` / `recommendation_update` would
+write. Near matches are only looked for among the stored records of the same review, language and
+recommending states.
 """
 
 import functools
@@ -92,6 +95,8 @@ from .base import (
 
 logger = logging.getLogger(__name__)
 
+# json.dumps(text, ensure_ascii=False), without building an encoder each time.
+_json_string = json.encoder.encode_basestring
 # Rows repeat a few sessions: normalised once each (a pure function of the value).
 _session = functools.lru_cache(maxsize=4096)(normalise_session)
 
@@ -202,9 +207,18 @@ _UNPACKED = "country_id mechanism_id document_id paragraph text_tg text_ru text_
 _UNPACKED += " position_note status year is_published natural_key"
 if tuple(STORED_FIELDS) != tuple(_UNPACKED.split()):
     raise RuntimeError("Stored.__init__ unpacks STORED_FIELDS: change both together")  # pragma: no cover
+# Where `_read_stored` finds a field in a row read as ("pk", *STORED_FIELDS).
+_COUNTRY, _MECHANISM, _DOCUMENT, _TEXT_TG, _TEXT_RU, _TEXT_EN = (
+    1 + STORED_FIELDS.index(name)
+    for name in ("country_id", "mechanism_id", "document_id", "text_tg", "text_ru", "text_en")
+)
 POSITIONS = frozenset(Position.values)
 # Recommendations built, checked and written per round of bulk queries.
 WRITE_CHUNK = 1000
+# Stored records are read by their documents' ids up to this many documents, else all of the
+# state's (a longer list of ids reads about everything anyway, and databases limit a query's
+# parameters).
+MAX_LISTED_DOCUMENTS = 500
 
 
 class Stored:
@@ -231,7 +245,14 @@ class Stored:
             self.is_published,
             self.natural_key,
         ) = row
-        self.tags = {name: [] for name in M2M_COLUMNS}
+        # M2M_COLUMNS' relations, written out: a comprehension costs more, thousands of times.
+        self.tags = {
+            "recommending_states": [],
+            "themes": [],
+            "affected_groups": [],
+            "sdg_goals": [],
+            "sdg_targets": [],
+        }
 
     def take(self, snap: dict) -> None:
         """Hold what `snap` (services.data_snapshot) says the record now holds."""
@@ -245,6 +266,21 @@ class Stored:
         for name, ids in self.tags.items():
             snap[name] = sorted(ids)
         return snap
+
+
+if tuple(Stored((None,) * (1 + len(STORED_FIELDS))).tags) != tuple(M2M_COLUMNS):
+    raise RuntimeError("Stored.__init__ names M2M_COLUMNS' relations: change both")  # pragma: no cover
+
+
+_FINAL_POSITIONS = frozenset((Position.SUPPORTED, Position.SUPPORTED_IN_PART, Position.NOTED))
+
+
+def _position(given: str | None, stored: str) -> str:
+    """A stored record's position once a row giving `given` (None: the source does not say) is
+    imported: the row's, except that "pending" never replaces a final position."""
+    if given is not None and not (given == Position.PENDING and stored in _FINAL_POSITIONS):
+        return given
+    return stored
 
 
 def _union(kept, added) -> list:
@@ -280,6 +316,9 @@ class Vocabulary:
                         if term not in targets[index]:
                             targets[index].append(term)
         self.memo: dict[tuple, tuple] = {}
+        self.label_memo: dict[str, tuple] = {}
+        self.ids_memo: dict[tuple, tuple] = {}
+        self.mechanism_memo: dict[tuple, Mechanism | None] = {}
         self.goals = {g.number: g for g in SdgGoal.objects.all()}
         self.targets = {t.code.lower(): t for t in SdgTarget.objects.select_related("goal")}
         self.goal_names = {
@@ -289,6 +328,23 @@ class Vocabulary:
             if name
         }
 
+    def tag_ids(self, item: "Item") -> tuple[frozenset, ...]:
+        """The ids of a resolved recommendation's themes, groups, goals and targets, and of the
+        targets' goals: for comparing with stored tags. Computed once per combination of the
+        labels and SDGs it was resolved from (`labels` and `sdgs` give the same for the same)."""
+        rec = item.rec
+        key = (tuple(rec.themes), tuple(rec.affected_groups), tuple(rec.sdgs))
+        ids = self.ids_memo.get(key)
+        if ids is None:
+            ids = self.ids_memo[key] = (
+                frozenset(theme.pk for theme in item.themes),
+                frozenset(group.pk for group in item.groups),
+                frozenset(goal.pk for goal in item.goals),
+                frozenset(target.pk for target in item.targets),
+                frozenset(target.goal_id for target in item.targets),
+            )
+        return ids
+
     def _memo(self, kind: str, values: list[str]):
         """`kind`'s answer for these values, computed once per file: rows repeat the same states,
         labels and goals."""
@@ -296,7 +352,7 @@ class Vocabulary:
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = getattr(self, f"_{kind}")(values)
-        return tuple(list(part) for part in found)
+        return tuple(map(list, found))
 
     def state(self, name: str) -> str | None:
         return countries.find_country_code(_clean(name), self.countries)
@@ -344,13 +400,10 @@ class Vocabulary:
         groups: dict[int, AffectedGroup] = {}
         unknown = []
         for value in values:
-            value = _clean(value)
+            value, found = self._one_label(value)
             if not value:
                 continue
-            found = [self._label(value)]
-            if found[0] is None and "," in value:
-                found = [self._label(p.strip()) for p in value.split(",") if p.strip()]
-            if not found or any(f is None for f in found):
+            if found is None:
                 unknown.append(value)
                 continue
             for theme_list, group_list in found:
@@ -360,7 +413,24 @@ class Vocabulary:
                     groups.setdefault(group.pk, group)
         return list(themes.values()), list(groups.values()), unknown
 
+    def _one_label(self, value: str) -> tuple[str, list | None]:
+        """A label cleaned, and the (themes, groups) it maps onto — several when a label with
+        commas is unknown whole but its parts are known — or None; computed once per label (rows
+        combine the same labels in many ways)."""
+        answer = self.label_memo.get(value)
+        if answer is None:
+            label = _clean(value)
+            found = [self._label(label)] if label else []
+            if label and found[0] is None and "," in label:
+                found = [self._label(p.strip()) for p in label.split(",") if p.strip()]
+            if not found or any(f is None for f in found):
+                found = None
+            answer = self.label_memo[value] = (label, found)
+        return answer
+
     def sdgs(self, values: list[str]):
+        if not values:  # most formats give none
+            return [], [], []
         return self._memo("sdgs", values)
 
     def _sdgs(self, values: list[str]) -> tuple[list, list, list[str]]:
@@ -395,7 +465,13 @@ class Vocabulary:
     def mechanism(self, value: str, *, symbol: str, has_states: bool, fmt: str) -> Mechanism | None:
         """The mechanism a body's code or name stands for (special procedures' mandates are SP);
         when the file does not say: by the document symbol, else UPR for recommendations made by
-        states (and for the UPR formats)."""
+        states (and for the UPR formats). Computed once per combination (rows repeat them)."""
+        key = (value, symbol, has_states, fmt)
+        if key not in self.mechanism_memo:
+            self.mechanism_memo[key] = self._mechanism(value, symbol=symbol, has_states=has_states, fmt=fmt)
+        return self.mechanism_memo[key]
+
+    def _mechanism(self, value: str, *, symbol: str, has_states: bool, fmt: str) -> Mechanism | None:
         value = _clean(value)
         if value:
             found = self.mechanisms.get(value.upper()) or self.mechanism_names.get(normalise_label(value))
@@ -422,7 +498,7 @@ class Vocabulary:
 # --- Items --------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Item:
     """A parsed recommendation about the chosen state, resolved against the vocabularies."""
 
@@ -566,6 +642,7 @@ class Writer:
         with the problems found in them."""
         mine, other_locations, other_names = [], set(), Counter()
         cache: dict[str, str | None] = {}
+        country = self.country.pk
         for rec in self.parsed.recommendations:
             names = rec.states_under_review or ([rec.state_under_review] if rec.state_under_review else [])
             if names:
@@ -574,13 +651,13 @@ class Writer:
                     if name not in cache:
                         cache[name] = self.vocab.state(name)
                     codes.add(cache[name])
-                if self.country.pk not in codes:
+                if country not in codes:
                     self.summary.other_rows += 1
                     other_locations.add(self._location(rec))
                     other_names[names[0] if len(names) == 1 else ", ".join(names)] += 1
                     continue
             mine.append(rec)
-        mine_locations = {self._location(rec) for rec in mine}
+        mine_locations = {self._location(rec) for rec in mine} if self.parsed.problems else set()
         self.problems = [
             p for p in self.parsed.problems if p.where in mine_locations or p.where not in other_locations
         ]
@@ -589,7 +666,8 @@ class Writer:
 
     def _check(self, index: int, rec: records.ParsedRecommendation, problem_locations: set[str]) -> Item:
         item = Item(index=index, rec=rec)
-        if self._location(rec) in problem_locations:
+        has_problems = self._location(rec) in problem_locations if problem_locations else False
+        if has_problems:
             item.valid = False
         item.text = (rec.text or "").strip()
         item.language = rec.language if rec.language in ("tg", "ru", "en") else ""
@@ -608,7 +686,7 @@ class Writer:
             self._error(
                 item, "recommending_states", _('"%(value)s" is not a known state.') % {"value": shorten(name)}
             )
-        item.states = tuple(sorted(set(codes)))
+        item.states = tuple(codes) if len(codes) == 1 else tuple(sorted(set(codes)))
 
         item.symbol = " ".join((rec.document_symbol or self.parsed.document_symbol or self.document).split())
         item.mechanism = self.vocab.mechanism(
@@ -629,15 +707,11 @@ class Writer:
                     "(for a table, map a column onto mechanism)."
                 )
             self._error(item, "mechanism", reason)
-        elif (
-            item.mechanism.kind == Mechanism.Kind.UPR
-            and not rec.recommending_states
-            and self._location(rec) not in problem_locations
-        ):
+        elif not rec.recommending_states and item.mechanism.kind == Mechanism.Kind.UPR and not has_problems:
             self._error(item, "recommending_states", _("no recommending state is given."))
 
         item.themes, item.groups, unknown = self.vocab.labels(rec.themes + rec.affected_groups)
-        source = LabelMapping.Source(self.vocab.sources[0]).label
+        source = LabelMapping.Source(self.vocab.sources[0]).label if unknown else ""
         for label in unknown:
             self.summary.unknown_labels[(self.vocab.sources[0], label)] += 1
             column = "themes" if label in [_clean(v) for v in rec.themes] else "affected_groups"
@@ -708,30 +782,98 @@ class Writer:
     # -- documents
 
     def _load(self, valid: list[Item]) -> None:
-        """Documents of the state (and any other named by symbol in the file), and the stored
-        recommendations of the state for the file's mechanisms, as compared texts."""
+        """Documents of the state (and any other named by symbol in the file). The stored
+        recommendations are read later, only those of the reviews the file's rows belong to (see
+        `_read_stored`)."""
         symbols = {item.symbol for item in valid if item.symbol}
         documents = SourceDocument.objects.filter(country=self.country) | SourceDocument.objects.filter(
             symbol__in=symbols
         )
         self.documents = {doc.pk: doc for doc in documents.order_by("pk")}
-        self.mechanism_ids = mechanism_ids = {item.mechanism.pk for item in valid}
-        states = defaultdict(list)
-        for rec_id, code in Recommendation.recommending_states.through.objects.filter(
-            recommendation__country=self.country, recommendation__mechanism_id__in=mechanism_ids
-        ).values_list("recommendation_id", "country_id"):
-            states[rec_id].append(code)
+        self.mechanism_ids = {item.mechanism.pk for item in valid}
+        # The file's texts as compared (normalise_text): stored texts that a file brings again,
+        # as a re-import does, need not be normalised a second time.
+        self.normalised = {item.text: item.normtext for item in valid}
+        # pk → (document id, mechanism id, {language: compared text}, recommending states)
         self.stored: dict[int, tuple] = {}
+        # pk → the stored row as STORED_FIELDS' values (with the pk first), for `_stored_records`
+        self.rows: dict[int, tuple] = {}
         # document → (language, text) → the recommending states of each stored record of it
         self.texts_by_document: dict[int | None, dict] = defaultdict(lambda: defaultdict(list))
-        for pk, doc_id, mechanism_id, en, ru, tg in Recommendation.objects.filter(
-            country=self.country, mechanism_id__in=mechanism_ids
-        ).values_list("pk", "document_id", "mechanism_id", "text_en", "text_ru", "text_tg"):
-            codes = tuple(sorted(set(states[pk])))
-            texts = {lang: normalise_text(t) for lang, t in (("en", en), ("ru", ru), ("tg", tg)) if t.strip()}
-            self.stored[pk] = (doc_id, mechanism_id, texts, codes)
-            for lang, text in texts.items():
-                self.texts_by_document[doc_id][(lang, text)].append(frozenset(codes))
+        self.read_documents: set[int] = set()
+        self.read_all = False
+        self.scope: dict = {}
+
+    def _read_stored(self, document_ids: set[int] | None = None) -> None:
+        """Read the state's stored recommendations of the file's mechanisms as values: those filed
+        under `document_ids`, or all of them (None). Each record is read once, however often it
+        is asked for. A state may hold tens of thousands of records; only those of the reviews a
+        file touches are ever compared with it, so reading (and normalising the texts of) the
+        others would be most of an import's work."""
+        if self.read_all:
+            return
+        if document_ids is None:
+            self.read_all = True
+            scope = {"country": self.country, "mechanism_id__in": self.mechanism_ids}
+        else:
+            document_ids = set(document_ids) - self.read_documents
+            if not document_ids:
+                return
+            if len(document_ids) > MAX_LISTED_DOCUMENTS:
+                self._read_stored(None)
+                return
+            self.read_documents |= document_ids
+            scope = self._scope(document_ids)
+        country, mechanism_ids, known = self.country.pk, self.mechanism_ids, self.stored
+        states = defaultdict(list)
+        through = Recommendation.recommending_states.through.objects.filter(
+            **{f"recommendation__{name}": value for name, value in scope.items()}
+        )
+        for rec_id, code in through.values_list("recommendation_id", "country_id").iterator(chunk_size=5000):
+            states[rec_id].append(code)
+        rows = Recommendation.objects.filter(**scope).values_list("pk", *STORED_FIELDS)
+        texts_by_document, normalised = self.texts_by_document, self.normalised
+        for row in rows.iterator(chunk_size=2000):
+            pk = row[0]
+            if pk in known or row[_COUNTRY] != country or row[_MECHANISM] not in mechanism_ids:
+                continue
+            codes = states.get(pk, ())
+            codes = tuple(codes) if len(codes) == 1 else tuple(sorted(set(codes)))
+            texts = {}
+            for lang, text in (("en", row[_TEXT_EN]), ("ru", row[_TEXT_RU]), ("tg", row[_TEXT_TG])):
+                if text.strip():
+                    compared = normalised.get(text)
+                    texts[lang] = compared if compared is not None else normalise_text(text)
+            doc_id = row[_DOCUMENT]
+            known[pk] = (doc_id, row[_MECHANISM], texts, codes)
+            self.rows[pk] = row
+            if texts:
+                by_text = texts_by_document[doc_id]
+                states_set = frozenset(codes)
+                for lang, text in texts.items():
+                    by_text[(lang, text)].append(states_set)
+
+    @staticmethod
+    def _scope(document_ids) -> dict:
+        """The filter of the records filed under these documents: by the documents alone (the
+        state and the mechanisms are checked on the rows read), so that a database reads them,
+        and their tags, through the index of their document."""
+        return {"document_id__in": sorted(document_ids)}
+
+    def _read_reviews(self) -> None:
+        """Read the stored recommendations of the reviews (`_family`) of the resolved rows: those
+        filed under a document of one of them, or all of the state's when a row has no document
+        (records without one, or filed under a document of no review here, are of that family).
+        Matching and near matches only ever look within a row's review, so this reads every
+        record they could find. `scope` remembers the filter (see `_stored_records`)."""
+        families = {self._family(document, mechanism_id) for document, mechanism_id in self.reviews}
+        document_ids = {pk for pk, doc in self.documents.items() if self._family(doc, 0) in families}
+        if any(family[0] == "none" for family in families) or len(document_ids) > MAX_LISTED_DOCUMENTS:
+            self._read_stored(None)
+            self.scope = {"country": self.country, "mechanism_id__in": self.mechanism_ids}
+        else:
+            self._read_stored(document_ids)
+            self.scope = self._scope(document_ids)
 
     def _family(self, document: SourceDocument | None, mechanism_id: int) -> tuple:
         """The review a document stands for: documents of one mechanism sharing a session are one."""
@@ -766,10 +908,14 @@ class Writer:
         year. A recommendation counts when a stored one has its text and its recommending states
         or some of them (a joint recommendation given state by state counts too)."""
         best, best_count = None, 0
+        near_in_time = []
         for doc in candidates:
             doc_year = doc.year or symbol_year(doc.symbol)
-            if year and doc_year and abs(doc_year - year) > 1:
-                continue
+            if not (year and doc_year and abs(doc_year - year) > 1):
+                near_in_time.append(doc)
+        # Their stored records, read in one query for all of them.
+        self._read_stored({doc.pk for doc in near_in_time})
+        for doc in near_in_time:
             stored = self.texts_by_document.get(doc.pk)
             if not stored:
                 continue
@@ -871,12 +1017,21 @@ class Writer:
 
     def _resolve_documents(self, valid: list[Item]) -> list[Item]:
         groups: dict[tuple, list[Item]] = defaultdict(list)
+        symbols: dict[str, str] = {}  # rows repeat a few symbols
         for item in valid:
-            groups[(item.mechanism.pk, symbol_key(item.symbol), item.session)].append(item)
+            symbol = symbols.get(item.symbol)
+            if symbol is None:
+                symbol = symbols[item.symbol] = symbol_key(item.symbol)
+            groups[(item.mechanism.pk, symbol, item.session)].append(item)
         resolved = []
+        # (document, mechanism id) of each group resolved: their reviews are read (`_read_reviews`)
+        # once every document is resolved (a later group may give an earlier document its session).
+        self.reviews: set[tuple] = set()
         for members in groups.values():
             first = members[0]
             doc, error = self._document_for(first.mechanism, first.symbol, first.session, members)
+            if not error:
+                self.reviews.add((doc, first.mechanism.pk))
             for item in members:
                 if error:
                     self._error(item, "document_symbol" if item.symbol else "session", error)
@@ -889,18 +1044,23 @@ class Writer:
     # -- matching
 
     def _indexes(self) -> None:
+        """The stored records by their identity (review, language, compared text, recommending
+        states), and the confirmed near matches' texts that stand for them."""
         self.exact: dict[tuple, list[int]] = defaultdict(list)
-        self.near: dict[tuple, list[tuple[int, str]]] = defaultdict(list)
-        self.by_text: dict[tuple, list[tuple[int, frozenset]]] = defaultdict(list)
         self.record_family: dict[int, tuple] = {}
-        for pk in sorted(self.stored):
-            doc_id, mechanism_id, texts, codes = self.stored[pk]
-            family = self._family(self.documents.get(doc_id), mechanism_id)
-            self.record_family[pk] = family
+        self.near: dict[tuple, list[tuple[int, str]]] | None = None  # see `_text_indexes`
+        families: dict[tuple, tuple] = {}
+        exact, record_family, stored = self.exact, self.record_family, self.stored
+        for pk in sorted(stored):
+            doc_id, mechanism_id, texts, codes = stored[pk]
+            family = families.get((doc_id, mechanism_id))
+            if family is None:
+                family = families[(doc_id, mechanism_id)] = self._family(
+                    self.documents.get(doc_id), mechanism_id
+                )
+            record_family[pk] = family
             for lang, text in texts.items():
-                self.exact[(family, lang, text, codes)].append(pk)
-                self.near[(family, lang, codes)].append((pk, text))
-                self.by_text[(family, lang, text)].append((pk, frozenset(codes)))
+                exact[(family, lang, text, codes)].append(pk)
         self.aliases: dict[tuple, int] = {}
         for text_key, existing_id in NearMatch.objects.filter(
             state=NearMatch.State.CONFIRMED, existing__country=self.country
@@ -908,62 +1068,89 @@ class Writer:
             if existing_id in self.record_family:
                 self.aliases[(self.record_family[existing_id], text_key)] = existing_id
 
+    def _text_indexes(self) -> None:
+        """The stored records by review, language and recommending states (the blocks near matches
+        are looked for in), and by review, language and text (for joint recommendations); built
+        when a row first needs them: a re-import whose rows all match exactly never does."""
+        if self.near is not None:
+            return
+        self.near = defaultdict(list)
+        self.by_text: dict[tuple, list[tuple[int, frozenset]]] = defaultdict(list)
+        for pk in sorted(self.stored):
+            _doc_id, _mechanism_id, texts, codes = self.stored[pk]
+            family = self.record_family[pk]
+            for lang, text in texts.items():
+                self.near[(family, lang, codes)].append((pk, text))
+                self.by_text[(family, lang, text)].append((pk, frozenset(codes)))
+
     def _match(self, resolved: list[Item]) -> list[Item]:
         """Items to write, each with the stored record it updates (if any); repeats are skipped."""
+        self._read_reviews()
         self._indexes()
         self.claimed: set[int] = set()
+        claimed = self.claimed
         seen: set[tuple] = set()
         out = []
+        families: dict[tuple, tuple] = {}
+        exact = self.exact
         for item in resolved:
-            family = self._family(item.document, item.mechanism.pk)
-            key = (family, *item.text_key)
+            document = item.document
+            family_key = (document.pk if document is not None else None, item.mechanism.pk)
+            family = families.get(family_key)
+            if family is None:
+                family = families[family_key] = self._family(document, item.mechanism.pk)
+            key = (family, item.language, item.normtext, item.states)
             if key in seen:
                 self.summary.skipped += 1
                 continue
             seen.add(key)
-            pks = self.exact.get(key, [])
-            pk = next((p for p in pks if p not in self.claimed), None)
+            pks = exact.get(key, ())
+            pk = None
+            for p in pks:
+                if p not in claimed:
+                    pk = p
+                    break
             if pk is None and not pks and self.aliases:
                 alias = self.aliases.get((family, text_key_hash(*item.text_key)))
                 if alias is not None:
                     item.alias = True
-                    pk = alias if alias not in self.claimed else None
+                    pk = alias if alias not in claimed else None
             if pk is None and (pks or item.alias):
                 self.summary.skipped += 1  # its stored record was matched by an earlier row
                 continue
             if pk is None and item.states:
                 # A joint recommendation that this source gives once per recommending state (as
                 # UPR Info does): the same text of the same review, made by some of its states.
+                self._text_indexes()
                 mine = set(item.states)
                 pk = next(
                     (p for p, codes in self.by_text.get((family, *item.text_key[:2]), []) if mine < codes),
                     None,
                 )
             if pk is not None:
-                self.claimed.add(pk)
+                claimed.add(pk)
                 item.stored_pk = pk
             out.append(item)
         return out
 
     def _stored_records(self, pks: list[int]) -> dict[int, "Stored"]:
-        """The matched stored records as plain values (no model instances): their fields, and
-        their tags as ids, in a few queries whatever their number."""
+        """The matched stored records as plain values (no model instances): their fields as
+        `_read_stored` read them, their recommending states as it read them too, and their other
+        tags as ids, in a few queries whatever their number."""
         wanted = set(pks)
         if not wanted:
             return {}
         found: dict[int, Stored] = {}
-        fields = ("pk", *STORED_FIELDS)
-        if len(wanted) > 2000:
-            # Most of the state's records: one query over them all is cheaper than id lists.
-            mine = Recommendation.objects.filter(country=self.country, mechanism_id__in=self.mechanism_ids)
-            for row in mine.values_list(*fields).iterator(chunk_size=2000):
-                if row[0] in wanted:
-                    found[row[0]] = Stored(row)
-            through_filter = {
-                "recommendation__country": self.country,
-                "recommendation__mechanism_id__in": self.mechanism_ids,
-            }
-            for name, column in M2M_COLUMNS.items():
+        for pk in wanted:
+            record = found[pk] = Stored(self.rows[pk])
+            record.tags["recommending_states"] = list(self.stored[pk][3])
+        others = {name: column for name, column in M2M_COLUMNS.items() if name != "recommending_states"}
+        listed = self.scope.get("document_id__in")
+        in_scope = listed is None or {self.rows[pk][_DOCUMENT] for pk in wanted} <= set(listed)
+        if len(wanted) > 2000 and in_scope:
+            # Most of the records read: one query over them all is cheaper than id lists.
+            through_filter = {f"recommendation__{name}": value for name, value in self.scope.items()}
+            for name, column in others.items():
                 through = getattr(Recommendation, name).through
                 rows = through.objects.filter(**through_filter).values_list("recommendation_id", column)
                 for rec_id, other in rows.iterator(chunk_size=5000):
@@ -974,9 +1161,7 @@ class Writer:
             ordered = sorted(wanted)
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
-                for row in Recommendation.objects.filter(pk__in=chunk).values_list(*fields):
-                    found[row[0]] = Stored(row)
-                for name, column in M2M_COLUMNS.items():
+                for name, column in others.items():
                     through = getattr(Recommendation, name).through
                     for rec_id, other in through.objects.filter(recommendation_id__in=chunk).values_list(
                         "recommendation_id", column
@@ -996,6 +1181,7 @@ class Writer:
         self.group_rows = AffectedGroup.objects.in_bulk()
         self.goal_rows = dict(self.vocab.goals)
         self.target_rows = {t.pk: t for t in self.vocab.targets.values()}
+        self.target_goals = {t.pk: t.goal_id for t in self.vocab.targets.values()}
         self.mechanism_rows = {m.pk: m for m in self.vocab.mechanisms.values()}
 
     # -- writing
@@ -1006,16 +1192,18 @@ class Writer:
         review = (document.session or document.symbol) if document is not None else ""
         if normtext is None:
             return natural_key(country=self.country.pk, session=review, recommending_states=states, text=text)
-        session = self.sessions.get(review)
-        if session is None:
-            session = self.sessions[review] = _session(review)
-        parts = [
-            self.country.pk.strip().upper(),
-            session,
-            sorted({c.strip().upper() for c in states}),
-            normtext,
-        ]
-        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+        head = self.key_heads.get((review, *states))
+        if head is None:
+            parts = [
+                self.country.pk.strip().upper(),
+                _session(review),
+                sorted({c.strip().upper() for c in states}),
+            ]
+            # The key's JSON up to its last item, the text: json.dumps writes a list's items one
+            # after the other, each as it writes it alone (a string by encode_basestring).
+            head = json.dumps([*parts, ""], ensure_ascii=False).removesuffix('""]')
+            self.key_heads[(review, *states)] = head
+        return hashlib.sha256(f"{head}{_json_string(normtext)}]".encode()).hexdigest()
 
     def _data(self, item: Item, stored: "Stored | None"):
         text_field = f"text_{item.language}"
@@ -1045,12 +1233,7 @@ class Writer:
             )
             setattr(data, text_field, item.text)
             return data
-        position = stored.position
-        final = (Position.SUPPORTED, Position.SUPPORTED_IN_PART, Position.NOTED)
-        if item.rec.position is not None and not (
-            item.rec.position == Position.PENDING and position in final
-        ):
-            position = item.rec.position
+        position = _position(item.rec.position, stored.position)
         document = self.documents[stored.document_id] if stored.document_id else document
         tags = stored.tags
         # Stored tags in the order a related manager gives them (the vocabularies' order).
@@ -1086,13 +1269,64 @@ class Writer:
             data.natural_key = self._key(codes, document, getattr(data, text_field))
         return data
 
+    def _unchanged(self, item: Item, stored: "Stored") -> bool:
+        """Whether `_data(item, stored)` would leave the stored record exactly as it is, decided
+        on the plain values read (no data, snapshot or diff built): what most rows of a re-import
+        come to. It answers True only when every field and tag `_data` sets equals the stored
+        one (each test below mirrors `_data`), and False whenever a row brings anything else,
+        even what `_data` would then find to change nothing: those rows take the full path."""
+        if item.alias:
+            return False
+        rec = item.rec
+        if (
+            getattr(stored, f"text_{item.language}") != item.text
+            or (rec.paragraph and rec.paragraph != stored.paragraph)
+            or (rec.position_note and rec.position_note != stored.position_note)
+            or _position(rec.position, stored.position) != stored.position
+        ):
+            return False
+        if stored.document_id:
+            document = self.documents[stored.document_id]
+        elif item.document is not None:
+            return False  # the record gains the row's document
+        else:
+            document = None
+        year = (
+            (document.year if document is not None else None)
+            or (item.document.year if item.document is not None else None)
+            or (item.date.year if item.date else None)
+            or stored.year
+        )
+        if year is None and document is not None:
+            year = document.year  # as services.data_snapshot reads it
+        if year != stored.year:
+            return False
+        # Tags: the stored ones are kept, the row's added (see `_union`).
+        tags = stored.tags
+        states = tags["recommending_states"]
+        for code in item.states:
+            if code not in states:
+                return False
+        theme_ids, group_ids, goal_ids, target_ids, goals_of_targets = self.vocab.tag_ids(item)
+        goals, targets = tags["sdg_goals"], tags["sdg_targets"]
+        if not (
+            theme_ids.issubset(tags["themes"])
+            and group_ids.issubset(tags["affected_groups"])
+            and target_ids.issubset(targets)
+            # A target implies its goal (services._with_goals_of_targets), stored ones too.
+            and goal_ids.union(goals_of_targets, [self.target_goals[pk] for pk in targets]).issubset(goals)
+        ):
+            return False
+        return self._key(states, document, item.text, item.normtext) == stored.natural_key
+
     def _write(self, valid: list[Item]) -> None:
         """Build and check every record, then write them a chunk at a time with bulk inserts and
         updates (the history and the search index as the services keep them)."""
         summary = self.summary
         self._load(valid)
         self._objects()
-        self.sessions: dict[str, str] = {}
+        # (review, *recommending states) → the start of their natural keys' JSON (see `_key`).
+        self.key_heads: dict[tuple, str] = {}
         to_write = self._match(self._resolve_documents(valid))
         stored = self._stored_records([item.stored_pk for item in to_write if item.stored_pk])
         total = len(to_write)
@@ -1103,6 +1337,9 @@ class Writer:
             changed: list[tuple[Item, services.RecommendationData, dict]] = []
             for item in chunk:
                 record = stored.get(item.stored_pk) if item.stored_pk else None
+                if record is not None and self._unchanged(item, record):
+                    summary.unchanged += 1
+                    continue
                 try:
                     data = self._data(item, record)
                     if record is None:
@@ -1161,6 +1398,8 @@ class Writer:
         records each hold part of. Texts are only compared within a block: the stored records of
         the same review, language and recommending states."""
         found: list[tuple[Item, int, float]] = []
+        if created:
+            self._text_indexes()
         for item in created:
             family = self._family(item.document, item.mechanism.pk)
             matches: list[tuple[int, float]] = []
