@@ -327,12 +327,15 @@ class Selection:
         return self.counts.get(TOTAL, {}).get("", 0)
 
 
-def recommendation_selection(*, user, filters: Filters) -> Selection:
-    """The counts of facet_counts and, from the facet index, the pages of the list: a page deep in
-    a large result is then read by its ids, without the database sorting the whole result."""
+def recommendation_selection(
+    *, user, filters: Filters, counted: tuple[str, ...] = COUNTED_FACETS
+) -> Selection:
+    """The counts of facet_counts (of the `counted` facets; TOTAL always) and, from the facet
+    index, the pages of the list: a page deep in a large result is then read by its ids, without
+    the database sorting the whole result."""
     if facet_index.enabled():
         selected = facet_index.select(
-            visible_all=can_see_unpublished_recommendations(user), filters=filters, counted=COUNTED_FACETS
+            visible_all=can_see_unpublished_recommendations(user), filters=filters, counted=counted
         )
         if selected is not None:
             order = SORTS[filters.sort]
@@ -370,7 +373,7 @@ def recommendation_paginator(
     person may see. Otherwise the database counts: from the stored counts for the unfiltered list,
     with COUNT(*) for a filtered one."""
     if facet_index.enabled():
-        selection = recommendation_selection(user=user, filters=filters)
+        selection = recommendation_selection(user=user, filters=filters, counted=())
         if selection.page_ids is not None:
             return RecommendationPaginator(
                 queryset, per_page, count=selection.total, page_ids=selection.page_ids, user=user
