@@ -331,7 +331,8 @@ class _Ids:
 
 
 def _insert(model, rows: list[dict], *, batch: int = 5000) -> None:
-    """INSERT `rows` (dicts by attname, primary key included) with executemany.
+    """INSERT `rows` (dicts by attname, primary key included) with executemany (COPY on
+    PostgreSQL).
 
     Every concrete column is written: a value the row lacks comes from the field's default (so a
     column added later with a default does not break the benchmark); `auto_now(_add)` fields get
@@ -358,23 +359,30 @@ def _insert(model, rows: list[dict], *, batch: int = 5000) -> None:
             default = f.get_db_prep_save(default, connection)
         callable_default = f.has_default() and callable(f.default) and not f.auto_created
         converters.append((f.attname, default, callable_default, needs_prep, f))
+
+    def values_of(row: dict) -> list:
+        values = []
+        for attname, default, callable_default, needs_prep, f in converters:
+            if attname in row:
+                value = row[attname]
+                if needs_prep and value is not None:
+                    value = f.get_db_prep_save(value, connection)
+            elif callable_default:
+                value = f.get_db_prep_save(f.get_default(), connection)
+            else:
+                value = default
+            values.append(value)
+        return values
+
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: several times faster than row-by-row INSERTs, even pipelined.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(values_of(row))
+            return
         for start in range(0, len(rows), batch):
-            params = []
-            for row in rows[start : start + batch]:
-                values = []
-                for attname, default, callable_default, needs_prep, f in converters:
-                    if attname in row:
-                        value = row[attname]
-                        if needs_prep and value is not None:
-                            value = f.get_db_prep_save(value, connection)
-                    elif callable_default:
-                        value = f.get_db_prep_save(f.get_default(), connection)
-                    else:
-                        value = default
-                    values.append(value)
-                params.append(values)
-            cursor.executemany(sql, params)
+            cursor.executemany(sql, [values_of(row) for row in rows[start : start + batch]])
 
 
 _PLAIN_FIELDS = (
