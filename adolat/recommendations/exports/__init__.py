@@ -54,7 +54,8 @@ class Export:
     def stream(self) -> Iterator[bytes]:
         """CSV or JSON as pieces of bytes (the count query runs at once, the rest as consumed)."""
         if self.fmt == "csv":
-            return tabular.csv_stream(snapshot(self.queryset()).queryset, language=self.language)
+            snap = snapshot(self.queryset())
+            return tabular.csv_stream(snap.queryset, language=self.language, snap=snap)
         if self.fmt == "json":
             return opendata.json_stream(
                 self.queryset(),

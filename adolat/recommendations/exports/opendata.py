@@ -226,7 +226,7 @@ def json_stream(qs, *, filters: selectors.Filters, published_only: bool, now=Non
         shared = Shared(vocab)
         lines: list[str] = []
         size = 0
-        for entry in entries(snap.queryset, vocab=vocab, light=True):
+        for entry in entries(snap.queryset, vocab=vocab, light=True, snap=snap):
             line = record_json(entry, shared)
             lines.append(line)
             size += len(line)

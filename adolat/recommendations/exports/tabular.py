@@ -35,6 +35,7 @@ from .common import (
     THEMES,
     Entry,
     Memo,
+    Snapshot,
     Vocabulary,
     buffered,
     entries,
@@ -188,9 +189,10 @@ def _csv_cell(value) -> str:
 _FORMULA_CHARACTERS = frozenset(_FORMULA_START)
 
 
-def csv_stream(qs, *, language: str) -> Iterator[bytes]:
+def csv_stream(qs, *, language: str, snap: Snapshot | None = None) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (so Excel reads Cyrillic right), comma-separated, CRLF line
-    ends, every multi-line text quoted. A stream of pieces: memory holds one chunk of records."""
+    ends, every multi-line text quoted. A stream of pieces: memory holds one chunk of records.
+    `snap` is the snapshot `qs` is, if it is one (see `entries`)."""
 
     def lines() -> Iterator[bytes]:
         out = io.StringIO()
@@ -202,7 +204,7 @@ def csv_stream(qs, *, language: str) -> Iterator[bytes]:
         row = Rows(language, vocab, clean=_csv_cell)
         out.seek(0)
         out.truncate()
-        for entry in entries(qs, vocab=vocab, light=True):
+        for entry in entries(qs, vocab=vocab, light=True, snap=snap):
             writer.writerow(cells(row(entry)))
             if out.tell() >= 64 * 1024:  # pieces of about 64 KB: fewer language switches
                 yield out.getvalue().encode()

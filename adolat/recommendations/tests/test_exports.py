@@ -590,7 +590,9 @@ def _as_model_instances(monkeypatch) -> None:
     before they read values."""
     original = common._records
     monkeypatch.setattr(
-        common, "_records", lambda qs, pks, vocab, *, light: original(qs, pks, vocab, light=False)
+        common,
+        "_records",
+        lambda qs, pks, vocab, *, light, **options: original(qs, pks, vocab, light=False, **options),
     )
 
 
@@ -756,6 +758,73 @@ def test_json_records_are_written_as_their_record_reads(make_recommendation, cor
         assert json.loads(line)["natural_key"]
         lines += 1
     assert lines == Recommendation.objects.count()
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_tags_read_once_for_the_whole_table_are_each_records_tags_in_order(
+    monkeypatch, make_recommendation, corpus, light
+):
+    """An export covering most of the table reads each tag table once (`TagIndex`, on SQLite):
+    each record gets the tags it has, listed as when they are read with it."""
+    _every_kind_of_record(make_recommendation)
+    monkeypatch.setattr(common, "WHOLE_TABLE_MIN", 1)
+    snap = common.snapshot(
+        common.export_queryset(user=exports.SystemPrincipal(), filters=selectors.Filters())
+    )
+    vocab = common.Vocabulary()
+    read = list(common.entries(snap.queryset, vocab=vocab, light=light, snap=snap, chunk_size=2))
+    assert (vocab.index is not None) == (connection.vendor == "sqlite")
+    with_records = list(common.entries(snap.queryset, light=light, chunk_size=2))
+    assert [entry.rec.pk for entry in read] == [entry.rec.pk for entry in with_records]
+    assert len(read) == Recommendation.objects.count()
+    for once, each in zip(read, with_records, strict=True):
+        assert once.tag_keys == each.tag_keys
+        for kind in ("states", "themes", "groups", "goals", "targets"):
+            assert list(getattr(once, kind)) == list(getattr(each, kind))
+
+
+@pytest.mark.parametrize(("fmt", "language"), [("csv", "en"), ("csv", "ru"), ("json", "en")])
+def test_exports_are_the_same_when_the_tags_are_read_once(
+    monkeypatch, make_recommendation, corpus, fmt, language
+):
+    """With the tags of the whole table read once, the same bytes, and on SQLite each tag table is
+    read in one query whatever the number of chunks."""
+    _every_kind_of_record(make_recommendation)
+    monkeypatch.setattr(common, "CHUNK_SIZE", 2)
+
+    def export() -> tuple[bytes, int]:
+        export = exports.prepare(
+            fmt, user=exports.SystemPrincipal(), filters=selectors.Filters(), language=language
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            data = re.sub(rb'"generated_at": "[^"]*"', b"", b"".join(export.stream()))
+        reads = [
+            q for q in ctx.captured_queries if "recommendations_recommendation_affected_groups" in q["sql"]
+        ]
+        return data, len(reads)
+
+    chunks = -(-Recommendation.objects.count() // 2)
+    assert chunks > 1
+    with_records, reads = export()
+    assert reads == chunks
+    monkeypatch.setattr(common, "WHOLE_TABLE_MIN", 1)
+    once, reads = export()
+    assert once == with_records
+    assert reads == (1 if connection.vendor == "sqlite" else chunks)
+
+
+def test_a_filtered_export_reads_the_tags_with_its_records(monkeypatch, make_recommendation, corpus):
+    """An export of few of the records does not read every record's tags."""
+    _every_kind_of_record(make_recommendation)
+    monkeypatch.setattr(common, "WHOLE_TABLE_MIN", 1)
+    snap = common.snapshot(
+        common.export_queryset(user=exports.SystemPrincipal(), filters=selectors.Filters(q="several tags"))
+    )
+    vocab = common.Vocabulary()
+    read = list(common.entries(snap.queryset, vocab=vocab, light=True, snap=snap))
+    assert [entry.rec.text_en for entry in read] == ["A record with several tags of every kind"]
+    assert vocab.index is None
+    assert len(read[0].themes) == 3
 
 
 @pytest.mark.parametrize(("fmt", "language"), [("csv", "en"), ("csv", "ru"), ("json", "en")])
