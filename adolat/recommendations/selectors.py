@@ -397,6 +397,7 @@ class Facet:
     options: list[FacetOption]
     more: int = 0  # options left out (see FACET_SHOWN); the page links to all of them
     expanded: bool = False  # all options asked for
+    omitted: int = 0  # counted options not read at all (_vocab_facet's `most`)
 
     # Shown unfolded on the page: the facets people reach for first, and any in use.
     OPEN_BY_DEFAULT = ("mechanism", "theme", "position")
@@ -412,20 +413,30 @@ class Facets(list):
     total: int | None = None
 
 
-def _vocab_facet(name, label, model, key_attr, value_attr, counts, selected) -> Facet:
+def _vocab_facet(
+    name, label, model, key_attr, value_attr, counts, selected, *, most: int | None = None
+) -> Facet:
     """Terms of `model` counted (by `key_attr`, the key the counts use) or selected (by
-    `value_attr`, the filter's value), in the model's order. One query."""
+    `value_attr`, the filter's value), in the model's order. One query. With `most`, only the terms
+    that can be among the `most` most frequent (ties included) are read, and the selected ones;
+    `omitted` says how many counted terms were not read."""
     counted = counts.get(name, {})
-    rows = model.objects.filter(
-        Q(**{f"{key_attr}__in": list(counted)}) | Q(**{f"{value_attr}__in": selected})
-    )
+    keys, omitted = list(counted), 0
+    if most is not None and len(counted) > most:
+        least = sorted(counted.values(), reverse=True)[most - 1]
+        keys = [key for key, n in counted.items() if n >= least]
+        omitted = len(counted) - len(keys)
+    rows = model.objects.filter(Q(**{f"{key_attr}__in": keys}) | Q(**{f"{value_attr}__in": selected}))
     options = []
     for o in rows:
         value = getattr(o, value_attr)
-        options.append(
-            FacetOption(str(value), o.name, counted.get(str(getattr(o, key_attr)), 0), value in selected)
-        )
-    return Facet(name, label, options)
+        key = str(getattr(o, key_attr))
+        if key in counted and key not in keys:  # a selected term below the most frequent
+            omitted -= 1
+        options.append(FacetOption(str(value), o.name, counted.get(key, 0), value in selected))
+    facet = Facet(name, label, options)
+    facet.omitted = omitted
+    return facet
 
 
 def _choice_facet(name, label, choices, counts, selected) -> Facet:
@@ -453,14 +464,34 @@ def recommendation_facets(
     are cut to their FACET_SHOWN most frequent values, except the one `expanded` names."""
     if counts is None:
         counts = facet_counts(user=user, filters=filters)
+
+    def most(name: str) -> int | None:
+        return None if name == expanded else FACET_SHOWN
+
     facets = Facets(
         [
             _vocab_facet("mechanism", _("Mechanism"), Mechanism, "pk", "code", counts, filters.mechanism),
             _vocab_facet(
-                "document", _("Document / session"), SourceDocument, "pk", "pk", counts, filters.document
+                "document",
+                _("Document / session"),
+                SourceDocument,
+                "pk",
+                "pk",
+                counts,
+                filters.document,
+                most=most("document"),
             ),
-            _vocab_facet("theme", _("Theme"), Theme, "pk", "code", counts, filters.theme),
-            _vocab_facet("group", _("Affected group"), AffectedGroup, "pk", "code", counts, filters.group),
+            _vocab_facet("theme", _("Theme"), Theme, "pk", "code", counts, filters.theme, most=most("theme")),
+            _vocab_facet(
+                "group",
+                _("Affected group"),
+                AffectedGroup,
+                "pk",
+                "code",
+                counts,
+                filters.group,
+                most=most("group"),
+            ),
             _vocab_facet("sdg", _("SDG goal"), SdgGoal, "number", "number", counts, filters.sdg),
             _choice_facet("position", _("Position of the state"), Position.choices, counts, filters.position),
             _choice_facet("status", _("Implementation status"), Status.choices, counts, filters.status),
@@ -478,15 +509,24 @@ def recommendation_facets(
         )
     )
     facets.append(
-        _vocab_facet("state", _("Recommending state"), Country, "code", "code", counts, filters.state)
+        _vocab_facet(
+            "state",
+            _("Recommending state"),
+            Country,
+            "code",
+            "code",
+            counts,
+            filters.state,
+            most=most("state"),
+        )
     )
     for facet in facets:
         if facet.name in LONG_FACETS:
             facet.options.sort(key=lambda o: (-o.count, o.label))
             facet.expanded = facet.name == expanded
-            if not facet.expanded and len(facet.options) > FACET_SHOWN:
+            if not facet.expanded and len(facet.options) + facet.omitted > FACET_SHOWN:
                 shown = facet.options[:FACET_SHOWN] + [o for o in facet.options[FACET_SHOWN:] if o.selected]
-                facet.more = len(facet.options) - len(shown)
+                facet.more = len(facet.options) + facet.omitted - len(shown)
                 facet.options = shown
     facets.total = counts.get(TOTAL, {}).get("", 0)
     return facets
