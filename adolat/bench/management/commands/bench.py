@@ -126,8 +126,12 @@ class Command(BaseCommand):
 
     def measure(self, population, options, only, database) -> None:
         from adolat.bench import loadtest, runner
+        from adolat.lib.runtime import prepare_worker
 
         bench = runner.Bench(population, repeat=options["repeat"], log=self.log)
+        # Measured in a process set up as a server's worker sets itself up (adolat/wsgi.py): what is
+        # loaded so far, the population's leftovers included, is frozen out of the collector's way.
+        prepare_worker()
         results = []
         for page in bench.pages():
             if self.wanted(page.name, only):
