@@ -797,6 +797,9 @@ def _followup(population: Population, people: dict, all_ids, published_ids, rng)
     for rec_id in assigned:
         body_index = rng.randrange(len(bodies))
         pk = assignment_ids.take()
+        # Assigned over the years the periods cover, so that reports are owed and some overdue.
+        created = now - timedelta(days=rng.randint(0, 365 * len(periods)), seconds=rng.randint(0, 86_399))
+        owed = [p for p in periods if p.due > timezone.localdate(created)]
         assignments.append(
             {
                 "id": pk,
@@ -807,17 +810,19 @@ def _followup(population: Population, people: dict, all_ids, published_ids, rng)
                 "note": "",
                 "is_active": rng.random() < 0.95,
                 "created_by_id": coordinator.pk,
+                "created": created,
+                "updated": created,
             }
         )
         log(a_label, pk, "create", coordinator.pk)
-        if rng.random() < 0.6:
+        if owed and rng.random() < 0.6:
             state = _weighted(rng, report_states, 1)[0]
             rpk = report_ids.take()
             reports.append(
                 {
                     "id": rpk,
                     "assignment_id": pk,
-                    "period_id": rng.choice(periods).pk,
+                    "period_id": rng.choice(owed).pk,
                     "organisation_id": bodies[body_index].pk,
                     "author_id": focal_points[body_index].pk,
                     "state": state,
