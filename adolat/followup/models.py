@@ -165,7 +165,12 @@ class Assignment(models.Model):
                 name="assignment_of_recommendation_or_cluster",
             )
         ]
-        indexes = [models.Index(fields=["lead_body", "is_active"], name="assignment_lead_idx")]
+        indexes = [
+            models.Index(fields=["lead_body", "is_active"], name="assignment_lead_idx"),
+            # The active assignments made before a period's due date: those a report is owed by
+            # (the overdue counts of "my work", selectors._overdue_everywhere).
+            models.Index(fields=["created"], condition=models.Q(is_active=True), name="assignment_owing_idx"),
+        ]
 
     def __str__(self) -> str:
         target = self.recommendation or self.cluster
@@ -326,6 +331,10 @@ class ProgressReport(models.Model):
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["state", "assignment"], name="report_state_idx"),
+            # Was a report validated for this assignment and period (the overdue rule)? Without it
+            # SQLite answers from the period's index, every report of the period for every
+            # assignment: 2.6 s per period for a coordinator's "my work" at 50,000 assignments.
+            models.Index(fields=["assignment", "period", "state"], name="report_owed_idx"),
             # The coordinator's queue: submitted reports, oldest first.
             models.Index(fields=["state", "submitted_at", "id"], name="report_queue_idx"),
         ]

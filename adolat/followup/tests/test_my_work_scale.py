@@ -71,3 +71,38 @@ def test_the_page_says_how_many_there_are(world, users, client, monkeypatch):
     body = client.get("/follow-up/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The first 2 of 4." in body
     assert "The first 2 of 3." in body
+
+
+def test_the_count_agrees_with_the_rule_of_each_assignment_over_several_periods(world, users, make_report):
+    """The count subtracts the validated (assignment, period) pairs from the reports owed; it must
+    give what the one-assignment rule (overdue_periods) gives, summed: a report validated twice for
+    the same period counts once, a report for another period does not count."""
+    coordinator = users["coordinator"]
+    earlier = services.reporting_period_create(
+        title_en="2024",
+        starts=date(2024, 1, 1),
+        ends=date(2024, 12, 31),
+        due=date(2025, 1, 31),
+        by=coordinator,
+    )
+    services.reporting_period_create(  # not yet due on TODAY: owes nothing yet
+        title_en="2026",
+        starts=date(2026, 1, 1),
+        ends=date(2026, 12, 31),
+        due=date(2027, 1, 31),
+        by=coordinator,
+    )
+    make_report(world[4], "validated")  # a second validated report for the same period
+    make_report(world[0], "validated", period=earlier)
+    make_report(world[1], "validated", period=earlier)
+    make_report(world[1], "submitted", period=earlier)
+    work = selectors.my_work(users["coordinator"], TODAY)
+    owed = {a.pk: selectors.overdue_periods(a, TODAY) for a in Assignment.objects.all()}
+    assert work.overdue_count == sum(len(periods) for periods in owed.values()) == 4 + 3
+    # Listed earliest period first, then the rule's order within a period.
+    expected = sorted(
+        ((p.due, a.deadline or date.max, a.pk) for a in world for p in owed[a.pk]),
+    )
+    assert [
+        (d.period.due, d.assignment.deadline or date.max, d.assignment.pk) for d in work.overdue
+    ] == expected
