@@ -252,3 +252,55 @@ class TestLanguages:
         from django.test import Client
 
         assert Client(HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9").get(LIST).context["LANGUAGE_CODE"] == "ru"
+
+
+@pytest.mark.django_db
+class TestListRows:
+    """What each row of the list says (recommendation_list.recommendation_rows)."""
+
+    def row_of(self, body: str, rec) -> str:
+        href = reverse("recommendations:detail", args=[rec.pk])
+        match = re.search(
+            r'<li class="rec">((?:(?!</li>).)*?href="' + re.escape(href) + r"\?.*?)</li>", body, re.S
+        )
+        assert match, f"no row links to {href}"
+        return match.group(1)
+
+    def test_a_row_shows_its_reference_badges_states_and_themes(self, client, corpus):
+        client.cookies["django_language"] = "en"
+        body = client.get(LIST, {"q": "criminalise"}).content.decode()
+        row = self.row_of(body, corpus["torture"])
+        assert 'class="badge pos-supported">supported<' in row
+        assert 'class="badge st-' in row and "· 2011" in row
+        assert '<p class="states">Recommended by: Brazil</p>' in row
+        assert '<span class="tag">Torture (test)</span>' in row
+        assert "not published" not in row
+
+    def test_a_row_links_back_to_the_list_it_was_found_in(self, client, corpus):
+        body = client.get(LIST, {"q": "criminalise", "position": "supported"}).content.decode()
+        row = self.row_of(body, corpus["torture"])
+        assert "?back=/%3Fq%3Dcriminalise%26position%3Dsupported" in row
+
+    def test_a_text_not_in_the_readers_language_is_marked_with_its_own(self, client, corpus):
+        client.cookies["django_language"] = "en"
+        row = self.row_of(client.get(LIST).content.decode(), corpus["tajik"])
+        assert 'lang="tg">Ҳуқуқи инсонро' in row
+        assert 'class="fallback" title="Not yet translated into your language">[tg]</span>' in row
+        client.cookies["django_language"] = "ru"
+        row = self.row_of(client.get(LIST).content.decode(), corpus["torture"])
+        assert "Криминализировать пытки" in row and "fallback" not in row and "lang=" not in row
+
+    def test_the_text_is_escaped_and_a_long_one_cut(self, client, make_recommendation):
+        short = make_recommendation(text_en="Stop <script>alert(1)</script> & co", is_published=True)
+        long = make_recommendation(text_en="word " * 200, is_published=True)
+        body = client.get(LIST).content.decode()
+        assert "Stop &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in self.row_of(body, short)
+        text = re.search(r'<a href="[^"]*"\s*>([^<]*)</a>', self.row_of(body, long)).group(1)
+        assert len(text) == 420 and text.endswith("…")
+
+    def test_a_coordinator_sees_which_are_not_published(self, client, corpus, users):
+        client.force_login(users["coordinator"])
+        client.cookies["django_language"] = "en"
+        body = client.get(LIST).content.decode()
+        assert '<span class="badge draft">not published</span>' in self.row_of(body, corpus["draft"])
+        assert "badge draft" not in self.row_of(body, corpus["torture"])
