@@ -304,3 +304,12 @@ class TestListRows:
         body = client.get(LIST).content.decode()
         assert '<span class="badge draft">not published</span>' in self.row_of(body, corpus["draft"])
         assert "badge draft" not in self.row_of(body, corpus["torture"])
+
+    def test_a_facet_value_is_a_checkbox_with_its_count_ticked_when_chosen(self, client, corpus):
+        client.cookies["django_language"] = "en"
+        body = client.get(LIST, {"position": "supported"}).content.decode()
+        assert re.search(
+            r'name="position" value="supported"\s*checked>\s*supported <span class="count">2</span>', body
+        )
+        assert re.search(r'name="position" value="noted"\s*>\s*noted <span class="count">1</span>', body)
+        assert re.search(r'name="state" value="ES"\s*>\s*Spain <span class="count">1</span>', body)
