@@ -35,7 +35,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, DateTimeField, F, Max, Min, QuerySet
+from django.db.models import BigIntegerField, BooleanField, Count, DateTimeField, F, Max, Min, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.constants import MULTI
 from django.utils.dateparse import parse_datetime
@@ -155,6 +155,24 @@ class Memo(dict[K, T]):
             self.clear()
         value = self[key] = self.make(key)
         return value
+
+
+class TagMemo(Memo[str, T]):
+    """A Memo of what a format makes of the lists of tags of relation `kind`, by their key
+    (`Entry.tag_keys`). When the export has read a `TagIndex`, which holds every distinct list of
+    the export already, it remembers a value for each (as many as the index holds) rather than
+    forgetting them at MEMO_LIMIT: the synthetic 250,000 records have up to 38,000 distinct lists
+    of a relation, and each value was otherwise made again several times."""
+
+    def __init__(self, make: Callable[[str], T], vocab: "Vocabulary", kind: int) -> None:
+        super().__init__(make)
+        self.vocab = vocab
+        self.kind = kind
+
+    def __missing__(self, key: str) -> T:
+        if len(self) >= self.limit and self.vocab.index is not None:
+            self.limit = max(self.limit, len(self.vocab.index.keys[self.kind]))
+        return super().__missing__(key)
 
 
 # The many-to-many relations of a record, in the order of `Entry.tag_keys`: the relation, the column
@@ -459,46 +477,97 @@ def _sqlite_boolean(value):
     return bool(value) if value in (1, 0) else value
 
 
-def _values(qs: QuerySet) -> list[tuple]:
-    """The rows of a `values_list` queryset, as it reads them. On SQLite the datetime and boolean
-    columns are converted by the two functions above, which do what Django's converters do for
-    the values SQLite holds, a fifth of the cost: Django's (each through several checks) were a
-    third of the time spent reading a record there. Elsewhere, Django's converters."""
+def _values(qs: QuerySet, convert: dict[int, Callable] | None = None) -> list:
+    """The rows of a `values_list` queryset, as it reads them, the columns at the positions of
+    `convert` passed through its functions. On SQLite the datetime and boolean columns are
+    converted by the two functions above, which do what Django's converters do for the values
+    SQLite holds, a fifth of the cost: Django's (each through several checks) were a third of the
+    time spent reading a record there. Elsewhere, Django's converters."""
     compiler = qs.query.get_compiler(qs.db)
     rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
     converters = compiler.get_converters([col for col, _sql, _alias in compiler.select[: compiler.col_count]])
-    if not converters:
+    fast: dict[int, Callable] | None = {}
+    if converters and connection.vendor == "sqlite":
+        for at, (_functions, expression) in converters.items():
+            field = expression.output_field
+            if isinstance(field, DateTimeField):
+                fast[at] = _sqlite_datetime(connection.timezone if settings.USE_TZ else None)
+            elif isinstance(field, BooleanField):
+                fast[at] = _sqlite_boolean
+            else:  # a column the export does not read today: as Django converts it
+                fast = None
+                break
+    if converters and (fast is None or connection.vendor != "sqlite"):
+        rows = list(compiler.apply_converters(rows, converters))
+        fast = {}
+    fast.update(convert or {})
+    if not fast:
         return rows
-    if connection.vendor != "sqlite":
-        return list(compiler.apply_converters(rows, converters))
-    fast = []
-    for at, (_functions, expression) in converters.items():
-        field = expression.output_field
-        if isinstance(field, DateTimeField):
-            fast.append((at, _sqlite_datetime(connection.timezone if settings.USE_TZ else None)))
-        elif isinstance(field, BooleanField):
-            fast.append((at, _sqlite_boolean))
-        else:  # a column the export does not read today: as Django converts it
-            return list(compiler.apply_converters(rows, converters))
+    functions = list(fast.items())
     out = []
     for row in rows:
         row = list(row)
-        for at, convert in fast:
-            row[at] = convert(row[at])
+        for at, function in functions:
+            row[at] = function(row[at])
         out.append(row)
     return out
 
 
-def _records(qs: QuerySet, pks: list[int], vocab: Vocabulary, *, light: bool, tags: bool = True) -> list:
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _from_microseconds(value: int | None) -> dt.datetime | None:
+    """A time read as microseconds since 1970 (`_microseconds`), as an aware datetime in UTC."""
+    return None if value is None else _EPOCH + dt.timedelta(microseconds=value)
+
+
+def _microseconds(column: str) -> RawSQL:
+    """The time in `column` of a record as a whole number of microseconds since 1970 (exact: the
+    epoch is a numeric). On PostgreSQL, the driver's own reading of a time (in Python, through
+    Django's time-zone loader) cost a tenth of an export; an integer is read in C."""
+    quote = connection.ops.quote_name
+    name = f"{quote(Recommendation._meta.db_table)}.{quote(Recommendation._meta.get_field(column).column)}"
+    # The names come from the model.
+    return RawSQL(f"(EXTRACT(EPOCH FROM {name}) * 1000000)::bigint", (), output_field=BigIntegerField())  # noqa: S611
+
+
+def _row_columns(unread: tuple[str, ...]) -> tuple[list, dict[int, Callable]]:
+    """What `values_list` selects for ROW_FIELDS (a column in `unread` as NULL: a format that does
+    not read it does not pay for it), and the functions that make its values those of the model
+    fields (`_values`)."""
+    columns: list = []
+    convert: dict[int, Callable] = {}
+    for at, name in enumerate(ROW_FIELDS):
+        field = Recommendation._meta.get_field(name)
+        if name in unread:
+            columns.append(Value(None, output_field=field))
+        elif isinstance(field, DateTimeField) and connection.vendor == "postgresql" and settings.USE_TZ:
+            columns.append(_microseconds(name))
+            convert[at] = _from_microseconds
+        else:
+            columns.append(name)
+    return columns, convert
+
+
+def _records(
+    qs: QuerySet,
+    pks: list[int],
+    vocab: Vocabulary,
+    *,
+    light: bool,
+    tags: bool = True,
+    unread: tuple[str, ...] = (),
+) -> list:
     """The records of `pks` still in `qs`, with their tags as TAGS_ANNOTATION when `tags` (else
-    they come from a `TagIndex`)."""
+    they come from a `TagIndex`). With `light`, as `Row`s, the columns of `unread` left None."""
     if not pks:
         return []
     qs = qs.filter(_among(pks)).order_by()
     if tags:
         qs = qs.annotate(**{TAGS_ANNOTATION: _tags_sql()})
     if light:
-        values = _values(qs.values_list(*ROW_FIELDS, *([TAGS_ANNOTATION] if tags else [])))
+        columns, convert = _row_columns(unread)
+        values = _values(qs.values_list(*columns, *([TAGS_ANNOTATION] if tags else [])), convert)
         _documents(vocab, {v[3] for v in values if v[3]})
         return [Row(v, vocab) for v in values]
     # The search text is a second copy of the texts: never read for an export.
@@ -512,10 +581,16 @@ def _records(qs: QuerySet, pks: list[int], vocab: Vocabulary, *, light: bool, ta
 
 
 def _load(
-    qs: QuerySet, keys: list[tuple], vocab: Vocabulary, *, light: bool = False, index: TagIndex | None = None
+    qs: QuerySet,
+    keys: list[tuple],
+    vocab: Vocabulary,
+    *,
+    light: bool = False,
+    index: TagIndex | None = None,
+    unread: tuple[str, ...] = (),
 ) -> list[Entry]:
     pks = [k[0] for k in keys]
-    found = {r.pk: r for r in _records(qs, pks, vocab, light=light, tags=index is None)}
+    found = {r.pk: r for r in _records(qs, pks, vocab, light=light, tags=index is None, unread=unread)}
     states, themes, groups, goals, targets = vocab._tags
     if index is not None:
         lists, names, tags = index.lists, index.keys, index.tags
@@ -546,12 +621,14 @@ def entries(
     chunk_size: int | None = None,
     vocab: Vocabulary | None = None,
     light: bool = False,
+    unread: tuple[str, ...] = (),
     snap: Snapshot | None = None,
 ) -> Iterator[Entry]:
     """The records of `qs` in its order, as Entries, a chunk at a time. `extra` names annotations
     read with the ids (the matrix groups by one); the records themselves are fetched from `rows`
     (by default `qs`; a queryset without costly annotations); `enrich` adds to each chunk. With
-    `light`, each Entry's `rec` is a `Row` of values rather than a model instance. `snap` is the
+    `light`, each Entry's `rec` is a `Row` of values rather than a model instance, without the
+    columns of ROW_FIELDS named in `unread` (None: the format does not read them). `snap` is the
     snapshot `qs` is (`Snapshot.queryset`): an export that covers most of the table
     then reads the tags once (`TagIndex`), all of it in one read (`_one_read`)."""
     size = chunk_size or CHUNK_SIZE
@@ -565,7 +642,7 @@ def entries(
         index = TagIndex(vocab, snap.bottom, snap.top) if whole else None
 
         def load() -> list[Entry]:
-            chunk = _load(source, batch, vocab, light=light, index=index)
+            chunk = _load(source, batch, vocab, light=light, index=index, unread=unread)
             if enrich:
                 enrich(chunk)
             return chunk
