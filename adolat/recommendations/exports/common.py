@@ -479,13 +479,15 @@ def _sqlite_boolean(value):
 
 def _values(qs: QuerySet, convert: dict[int, Callable] | None = None) -> list:
     """The rows of a `values_list` queryset, as it reads them, the columns at the positions of
-    `convert` passed through its functions. On SQLite the datetime and boolean columns are
-    converted by the two functions above, which do what Django's converters do for the values
-    SQLite holds, a fifth of the cost: Django's (each through several checks) were a third of the
-    time spent reading a record there. Elsewhere, Django's converters."""
+    `convert` passed through its functions instead of Django's converters. On SQLite the datetime
+    and boolean columns are converted by the two functions above, which do what Django's
+    converters do for the values SQLite holds, a fifth of the cost: Django's (each through several
+    checks) were a third of the time spent reading a record there. Elsewhere, Django's converters."""
     compiler = qs.query.get_compiler(qs.db)
     rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
     converters = compiler.get_converters([col for col, _sql, _alias in compiler.select[: compiler.col_count]])
+    convert = convert or {}
+    converters = {at: functions for at, functions in converters.items() if at not in convert}
     fast: dict[int, Callable] | None = {}
     if converters and connection.vendor == "sqlite":
         for at, (_functions, expression) in converters.items():
@@ -500,7 +502,7 @@ def _values(qs: QuerySet, convert: dict[int, Callable] | None = None) -> list:
     if converters and (fast is None or connection.vendor != "sqlite"):
         rows = list(compiler.apply_converters(rows, converters))
         fast = {}
-    fast.update(convert or {})
+    fast.update(convert)
     if not fast:
         return rows
     functions = list(fast.items())

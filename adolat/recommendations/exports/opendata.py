@@ -26,6 +26,7 @@ from .common import (
     THEMES,
     Entry,
     Memo,
+    TagMemo,
     Vocabulary,
     buffered,
     entries,
@@ -70,24 +71,25 @@ class Shared:
     def __init__(self, vocab: Vocabulary) -> None:
         tags = vocab.tags
         self.documents = Memo(lambda pk: document_record(vocab.documents[pk]) if pk else None)
-        self.states = Memo(lambda key: sorted(c.code for c in tags(STATES, key)))
-        self.themes = Memo(lambda key: sorted(t.code for t in tags(THEMES, key)))
-        self.groups = Memo(lambda key: sorted(g.code for g in tags(GROUPS, key)))
-        self.goals = Memo(lambda key: sorted(g.number for g in tags(GOALS, key)))
-        self.targets = Memo(lambda key: sorted((t.code for t in tags(TARGETS, key)), key=_target_order))
-        # As JSON, by the same keys; and each mechanism's code and each value of the columns that
-        # take few values (one memo per column: True and 1 are the same key).
-        self.json = {
-            name: Memo(lambda key, memo=memo: _dumps(memo[key]))
-            for name, memo in (
-                ("document", self.documents),
-                ("recommending_states", self.states),
-                ("themes", self.themes),
-                ("affected_groups", self.groups),
-                ("sdg_goals", self.goals),
-                ("sdg_targets", self.targets),
-            )
-        }
+        self.states = TagMemo(lambda key: sorted(c.code for c in tags(STATES, key)), vocab, STATES)
+        self.themes = TagMemo(lambda key: sorted(t.code for t in tags(THEMES, key)), vocab, THEMES)
+        self.groups = TagMemo(lambda key: sorted(g.code for g in tags(GROUPS, key)), vocab, GROUPS)
+        self.goals = TagMemo(lambda key: sorted(g.number for g in tags(GOALS, key)), vocab, GOALS)
+        self.targets = TagMemo(
+            lambda key: sorted((t.code for t in tags(TARGETS, key)), key=_target_order), vocab, TARGETS
+        )
+        # As JSON, by the same keys (made from the same values, which the stream need not keep);
+        # and each mechanism's code and each value of the columns that take few values (one memo
+        # per column: True and 1 are the same key).
+        self.json = {"document": Memo(lambda pk: _dumps(self.documents.make(pk)))}
+        for name, memo in (
+            ("recommending_states", self.states),
+            ("themes", self.themes),
+            ("affected_groups", self.groups),
+            ("sdg_goals", self.goals),
+            ("sdg_targets", self.targets),
+        ):
+            self.json[name] = TagMemo(lambda key, make=memo.make: _dumps(make(key)), vocab, memo.kind)
         self.json["mechanism"] = Memo(lambda pk: _dumps(vocab.mechanisms[pk].code))
         for name in ("country", "year", "original_language", "position", "status", "is_published"):
             self.json[name] = Memo(_dumps)
@@ -170,12 +172,17 @@ def record_json(entry: Entry, shared: Shared) -> str:
             ', "sdg_targets": ',
             json_of["sdg_targets"][targets],
             ', "created": ',
-            _dumps(timestamp(rec.created)),
+            _timestamp_json(rec.created),
             ', "updated": ',
-            _dumps(timestamp(rec.updated)),
+            _timestamp_json(rec.updated),
             "}",
         )
     )
+
+
+def _timestamp_json(value: dt.datetime | None) -> str:
+    """`_dumps(timestamp(value))`: a time in ISO 8601 holds no character JSON escapes."""
+    return "null" if value is None else f'"{value.astimezone(dt.UTC).isoformat()}"'
 
 
 def _target_order(code: str) -> tuple:
