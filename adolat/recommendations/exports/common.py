@@ -274,9 +274,11 @@ _TAGS_SEPARATOR = "|"
 
 
 def _joined(column: str) -> str:
-    """The SQL aggregate joining the values of `column` (quoted) with commas, in no particular order."""
+    """The SQL aggregate joining the values of `column` (quoted) with commas, in no particular order
+    (on PostgreSQL in order: its scan of a tag table by record, in the order of the rows, gives
+    the same list in several orders, as several keys, each made into its tags and cells)."""
     if connection.vendor == "postgresql":
-        return f"STRING_AGG(CAST({column} AS TEXT), ',')"
+        return f"STRING_AGG(CAST({column} AS TEXT), ',' ORDER BY {column})"
     return f"GROUP_CONCAT({column}, ',')"
 
 
@@ -593,24 +595,40 @@ def _load(
 ) -> list[Entry]:
     pks = [k[0] for k in keys]
     found = {r.pk: r for r in _records(qs, pks, vocab, light=light, tags=index is None, unread=unread)}
-    states, themes, groups, goals, targets = vocab._tags
-    if index is not None:
-        lists, names, tags = index.lists, index.keys, index.tags
     out = []
+    if index is None:
+        states, themes, groups, goals, targets = vocab._tags
+        for key in keys:
+            rec = found.get(key[0])
+            if rec is None:  # withdrawn or deleted since the ids were read
+                continue
+            tag_keys = tuple(getattr(rec, TAGS_ANNOTATION).split(_TAGS_SEPARATOR))
+            s, t, g, o, r = tag_keys  # in the order of TAGS
+            out.append(Entry(rec, states[s], themes[t], groups[g], goals[o], targets[r], key[1:], tag_keys))
+        return out
+    # Each relation's lists, keys and tags as local names: this loop runs once per record.
+    bottom = index.bottom
+    s_at, t_at, g_at, o_at, r_at = index.lists
+    s_key, t_key, g_key, o_key, r_key = index.keys
+    s_tags, t_tags, g_tags, o_tags, r_tags = index.tags
     for key in keys:
         rec = found.get(key[0])
         if rec is None:  # withdrawn or deleted since the ids were read
             continue
-        if index is None:
-            tag_keys = tuple(getattr(rec, TAGS_ANNOTATION).split(_TAGS_SEPARATOR))
-            s, t, g, o, r = tag_keys  # in the order of TAGS
-            tag_lists = (states[s], themes[t], groups[g], goals[o], targets[r])
-        else:
-            pk = rec.pk - index.bottom
-            s, t, g, o, r = lists[0][pk], lists[1][pk], lists[2][pk], lists[3][pk], lists[4][pk]
-            tag_keys = (names[0][s], names[1][t], names[2][g], names[3][o], names[4][r])
-            tag_lists = (tags[0][s], tags[1][t], tags[2][g], tags[3][o], tags[4][r])
-        out.append(Entry(rec, *tag_lists, extra=key[1:], tag_keys=tag_keys))
+        pk = rec.pk - bottom
+        s, t, g, o, r = s_at[pk], t_at[pk], g_at[pk], o_at[pk], r_at[pk]
+        out.append(
+            Entry(
+                rec,
+                s_tags[s],
+                t_tags[t],
+                g_tags[g],
+                o_tags[o],
+                r_tags[r],
+                key[1:],
+                (s_key[s], t_key[t], g_key[g], o_key[o], r_key[r]),
+            )
+        )
     return out
 
 
