@@ -480,12 +480,13 @@ def _sqlite_boolean(value):
     return bool(value) if value in (1, 0) else value
 
 
-def _values(qs: QuerySet, convert: dict[int, Callable] | None = None) -> list:
+def _values(qs: QuerySet, convert: dict[int, Callable | None] | None = None) -> list:
     """The rows of a `values_list` queryset, as it reads them, the columns at the positions of
-    `convert` passed through its functions instead of Django's converters. On SQLite the datetime
-    and boolean columns are converted by the two functions above, which do what Django's
-    converters do for the values SQLite holds, a fifth of the cost: Django's (each through several
-    checks) were a third of the time spent reading a record there. Elsewhere, Django's converters."""
+    `convert` passed through its functions instead of Django's converters (None: as read). On
+    SQLite the datetime and boolean columns are converted by the two functions above, which do
+    what Django's converters do for the values SQLite holds, a fifth of the cost: Django's (each
+    through several checks) were a third of the time spent reading a record there. Elsewhere,
+    Django's converters."""
     compiler = qs.query.get_compiler(qs.db)
     rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
     converters = compiler.get_converters([col for col, _sql, _alias in compiler.select[: compiler.col_count]])
@@ -506,9 +507,9 @@ def _values(qs: QuerySet, convert: dict[int, Callable] | None = None) -> list:
         rows = list(compiler.apply_converters(rows, converters))
         fast = {}
     fast.update(convert)
-    if not fast:
+    functions = [(at, function) for at, function in fast.items() if function is not None]
+    if not functions:
         return rows
-    functions = list(fast.items())
     out = []
     for row in rows:
         row = list(row)
@@ -536,16 +537,17 @@ def _microseconds(column: str) -> RawSQL:
     return RawSQL(f"(EXTRACT(EPOCH FROM {name}) * 1000000)::bigint", (), output_field=BigIntegerField())  # noqa: S611
 
 
-def _row_columns(unread: tuple[str, ...]) -> tuple[list, dict[int, Callable]]:
+def _row_columns(unread: tuple[str, ...]) -> tuple[list, dict[int, Callable | None]]:
     """What `values_list` selects for ROW_FIELDS (a column in `unread` as NULL: a format that does
     not read it does not pay for it), and the functions that make its values those of the model
     fields (`_values`)."""
     columns: list = []
-    convert: dict[int, Callable] = {}
+    convert: dict[int, Callable | None] = {}
     for at, name in enumerate(ROW_FIELDS):
         field = Recommendation._meta.get_field(name)
         if name in unread:
             columns.append(Value(None, output_field=field))
+            convert[at] = None  # None as it is
         elif isinstance(field, DateTimeField) and connection.vendor == "postgresql" and settings.USE_TZ:
             columns.append(_microseconds(name))
             convert[at] = _from_microseconds

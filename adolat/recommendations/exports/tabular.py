@@ -229,8 +229,8 @@ def csv_stream(qs, *, language: str, snap: Snapshot | None = None) -> Iterator[b
         cells = Rows(language, vocab, clean=_csv_cell).cells
         out.seek(0)
         out.truncate()
-        # The CSV shows when a record was updated, not when it was created.
-        read = entries(qs, vocab=vocab, light=True, unread=("created",), snap=snap)
+        # The CSV shows neither when a record was created nor its natural key.
+        read = entries(qs, vocab=vocab, light=True, unread=("created", "natural_key"), snap=snap)
         # Rows are written a hundred at a time (about 45 KB), in pieces of about 64 KB: fewer
         # calls, and fewer language switches.
         while batch := [cells(entry) for entry in islice(read, 100)]:
