@@ -309,11 +309,11 @@ WHOLE_TABLE_MIN = 20_000
 
 
 class TagIndex:
-    """The tags of every record up to a snapshot's `top`, each tag table read once, in one scan in
-    the order of its index (record, tag), rather than looked up for every record of every chunk
-    (measured at 250,000 records: records and tags in about 4 s rather than 6.4 s on SQLite, the
-    whole CSV in 10 s rather than 20 s on PostgreSQL). Each relation is held as one 4-byte number
-    per record, the index of its list of tags among the distinct lists (which
+    """The tags of every record from a snapshot's `bottom` to its `top`, each tag table read once,
+    in one scan in the order of its index (record, tag), rather than looked up for every record of
+    every chunk (measured at 250,000 records: records and tags in about 4 s rather than 6.4 s on
+    SQLite, the whole CSV in 10 s rather than 20 s on PostgreSQL). Each relation is held as one
+    4-byte number per record, the index of its list of tags among the distinct lists (which
     thousands of records share), so 250,000 records take about 5 MB.
 
     Read only within `_one_read`, so that the tags are those of the records as every other query

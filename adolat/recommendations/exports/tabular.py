@@ -81,10 +81,6 @@ def _as_is(value):
     return value
 
 
-def column_keys() -> list[str]:
-    return [key for key, _header, _width in columns()]
-
-
 class Rows:
     """Row values in one language (made with that language active), each passed through `clean`
     (the CSV's `_csv_cell`). Names, labels, the cells of a document and of each list of tags are
@@ -96,7 +92,6 @@ class Rows:
         self.clean = clean
         self.yes, self.no = clean(yesno(True).capitalize()), clean(yesno(False).capitalize())
         self.empty = clean("")
-        self.keys = column_keys()
         # Paragraph numbers and years: few distinct values, each cleaned once.
         self.paragraphs = Memo(clean)
         self.years = Memo(clean)
@@ -155,10 +150,6 @@ class Rows:
         document = self.vocab.documents[pk]
         symbol = document.symbol or localized(document, "title", self.language).text
         return self.clean(symbol), self.clean(document.session)
-
-    def __call__(self, entry: Entry) -> dict[str, str | int | None]:
-        """The row as a dict, by the keys of `columns()`."""
-        return dict(zip(self.keys, self.cells(entry), strict=True))
 
     def cells(self, entry: Entry) -> tuple:
         """The row's values in the order of `columns()` (a tuple, which the CSV writes as it is:
