@@ -1,7 +1,8 @@
 """History and audit are one mechanism: every write path records its changes here.
 
 The log is append-only and hash-chained (adolat.lib.models.append, adolat.lib.chain): `record`
-appends one entry, `record_many` a batch under one lock and in one INSERT per 1,000 entries.
+appends one entry, `record_many` a batch under one lock in few round trips, `record_values` the
+same from plain values (thousands of entries written by an import).
 """
 
 import hashlib
@@ -16,7 +17,7 @@ from django.db import models
 from django.utils.translation import gettext, pgettext_lazy
 
 from . import chain
-from .models import AuditEntry, append
+from .models import AuditEntry, append, append_values
 
 
 def _jsonable(value: Any) -> Any:
@@ -69,6 +70,20 @@ def record(**kwargs) -> AuditEntry:
 
 def record_many(entries: Iterable[AuditEntry]) -> None:
     append(entries)
+
+
+def record_values(
+    *, model: type[models.Model], action: str, by=None, source: str, entries: Iterable[tuple]
+) -> int:
+    """Entries about records of `model`, given as (pk, changes, summary), of one action by one
+    actor through one source: what `record_many` of their `entry(...)` would append, without a
+    model instance per entry (imports record thousands). Returns their number."""
+    object_type = model._meta.label_lower
+    actor_id = by.pk if getattr(by, "pk", None) else None
+    return append_values(
+        (actor_id, source, action, object_type, str(pk), summary[:255], changes or {})
+        for pk, changes, summary in entries
+    )
 
 
 def record_event(

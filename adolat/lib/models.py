@@ -96,71 +96,103 @@ def append(entries, *, using: str | None = None, batch_size: int | None = None) 
     Appends are serialised: on SQLite every write transaction already holds the database's write
     lock (IMMEDIATE transactions); on PostgreSQL a transaction-level advisory lock is taken, held
     until the surrounding transaction ends, so two transactions never chain onto the same head.
-    The unique `seq` makes a fork impossible even if that were ever bypassed.
+    The unique `seq` makes a fork impossible even if that were ever bypassed. (`batch_size`, from
+    bulk_create's signature, is not needed: the rows are streamed, see `_insert`.)
     """
     entries = list(entries)
     if not entries:
         return entries
+    for e in entries:
+        if not e._state.adding or e.pk is not None:
+            raise AppendOnlyError("audit entries cannot be changed")
     using = using or router.db_for_write(AuditEntry)
+    values = [
+        (e.actor_id, e.source, e.action, e.object_type, e.object_id, e.summary or "", e.changes)
+        for e in entries
+    ]
     with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        seq, prev = AuditEntry.objects.using(using).chain_head()
-        now = timezone.now()
-        stored = []  # each entry's changes as JSON text: chain.normalise's, encoded once
-        for e in entries:
-            if not e._state.adding or e.pk is not None:
-                raise AppendOnlyError("audit entries cannot be changed")
-            seq += 1
-            e.seq, e.prev_hash, e.at = seq, prev, now
-            e.summary = e.summary or ""
-            text = json.dumps(e.changes or {})
-            e.changes = json.loads(text)  # = chain.normalise(e.changes)
-            stored.append(text)
-            e.hash = prev = chain.hash_of(e)
+        rows = _chain(connections[using], values)
+        for e, row, changes in zip(entries, rows, rows.changes, strict=True):
+            e.seq, e.at, e.summary, e.prev_hash, e.hash = (row[i] for i in _SET_ON_ENTRIES)
+            e.changes = changes
         if len(entries) == 1:
-            models.QuerySet(AuditEntry, using=using).bulk_create(entries)
+            models.QuerySet(AuditEntry, using=using).bulk_create(entries)  # gives the entry its pk
         else:
-            _insert_many(connection, entries, batch_size or 5000, stored)
+            _insert(connections[using], rows)
     for e in entries:
         e._state.adding = False
         e._state.db = using
     return entries
 
 
+def append_values(values, *, using: str | None = None) -> int:
+    """Add entries given as plain values, (actor_id, source, action, object_type, object_id,
+    summary, changes) each, at the end of the chain: `append` without a model instance per entry,
+    for writes of thousands of records. The entries are chained, locked and stored exactly as
+    `append` chains, locks and stores them (they get no primary key back). Returns their number."""
+    values = list(values)
+    if not values:
+        return 0
+    using = using or router.db_for_write(AuditEntry)
+    with transaction.atomic(using=using):
+        _insert(connections[using], _chain(connections[using], values))
+    return len(values)
+
+
+class _Rows(list):
+    """Rows in _COLUMNS' order, with each entry's normalised `changes` beside them."""
+
+    changes: list
+
+
+def _chain(connection, values: list[tuple]) -> _Rows:
+    """Take the chain's lock and head and chain the entries onto it: their rows, in _COLUMNS'
+    order, with `changes` as the JSON text stored (and hashed as read back: chain.normalise)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+    seq, prev = AuditEntry.objects.using(connection.alias).chain_head()
+    now = timezone.now()
+    rows = _Rows()
+    rows.changes = normalised = []
+    entry_hash = chain.entry_hash
+    for actor_id, source, action, object_type, object_id, summary, changes in values:
+        seq += 1
+        text = json.dumps(changes or {})
+        changes = json.loads(text)  # = chain.normalise(changes)
+        summary = summary or ""
+        hash_ = entry_hash(
+            seq=seq,
+            prev_hash=prev,
+            at=now,
+            actor_id=actor_id,
+            source=source,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            summary=summary,
+            changes=changes,
+        )
+        # `text`: the JSON the changes were normalised from, which encodes the same value.
+        rows.append((seq, now, actor_id, source, action, object_type, object_id, summary, text, prev, hash_))
+        prev = hash_
+        normalised.append(changes)
+    return rows
+
+
 _COLUMNS = ["seq", "at", "actor_id", "source", "action", "object_type", "object_id", "summary"]
 _COLUMNS += ["changes", "prev_hash", "hash"]
+# Where `append` finds seq, at, summary, prev_hash and hash in a row.
+_SET_ON_ENTRIES = tuple(_COLUMNS.index(name) for name in ("seq", "at", "summary", "prev_hash", "hash"))
 
 
-def _insert_many(connection, entries: list[AuditEntry], batch_size: int, changes: list[str]) -> None:
-    """One prepared INSERT run for the whole batch: imports append thousands of entries, and the
+def _insert(connection, rows: list[tuple]) -> None:
+    """The rows in few round trips (adolat.lib.bulk): imports append thousands of entries, and the
     ORM's bulk_create spends most of its time compiling SQL (SQLite's variable limit cuts it into
-    90-row statements). Entries appended this way get no primary key back."""
-    table = connection.ops.quote_name(AuditEntry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    placeholders = ", ".join(json_placeholder if c == "changes" else "%s" for c in _COLUMNS)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 — no user input
-    adapt = connection.ops.adapt_datetimefield_value
-    adapted = {}  # a batch shares one timestamp
-    rows = [
-        (
-            e.seq,
-            adapted[e.at] if e.at in adapted else adapted.setdefault(e.at, adapt(e.at)),
-            e.actor_id,
-            e.source,
-            e.action,
-            e.object_type,
-            e.object_id,
-            e.summary,
-            text,  # the JSON the changes were normalised from: encodes the same value
-            e.prev_hash,
-            e.hash,
-        )
-        for e, text in zip(entries, changes, strict=True)
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            cursor.executemany(sql, rows[start : start + batch_size])
+    90-row statements). A batch shares one timestamp, adapted once."""
+    from .bulk import insert
+
+    if not rows:
+        return
+    at = connection.ops.adapt_datetimefield_value(rows[0][1])
+    insert(connection, AuditEntry._meta.db_table, _COLUMNS, [(r[0], at, *r[2:]) for r in rows])

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from adolat.lib import audit, uploads
+from adolat.lib import audit, bulk, uploads
 
 from .models import (
     AffectedGroup,
@@ -283,14 +283,10 @@ def _insert_tags(name: str, rows: list[tuple]) -> None:
         return
     field = Recommendation._meta.get_field(name)
     through = field.remote_field.through
-    qn = connection.ops.quote_name
     columns = [
         through._meta.get_field(n).column for n in (field.m2m_field_name(), field.m2m_reverse_field_name())
     ]
-    sql = f"INSERT INTO {qn(through._meta.db_table)} ({qn(columns[0])}, {qn(columns[1])}) VALUES (%s, %s)"  # noqa: S608
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start : start + 5000])
+    bulk.insert(connection, through._meta.db_table, columns, rows)
 
 
 # Column types whose str / int / bool / None values go to the database as they are (what their
@@ -304,9 +300,13 @@ _PLAIN_VALUES = (str, int, bool, type(None))
 
 
 def _insert_records(recs: list[Recommendation]) -> None:
-    """Insert new records in multi-row INSERT … RETURNING statements, as bulk_create does (the
-    same columns, auto_now values and database values), without compiling each value through the
-    ORM: for thousands of records that compilation costs more than the inserts."""
+    """Insert new records with the values bulk_create would store (the same columns, auto_now
+    values and database values), without compiling each value through the ORM: for thousands of
+    records that compilation costs more than the inserts. On PostgreSQL the ids are drawn from
+    the table's sequence first and the rows streamed with COPY (adolat.lib.bulk); elsewhere
+    multi-row INSERT … RETURNING statements give them."""
+    if not recs:
+        return
     fields = [f for f in Recommendation._meta.concrete_fields if not f.primary_key]
     pk = Recommendation._meta.pk
     plain = []  # per field: True (a plain column), "datetime" (an aware datetime) or False
@@ -316,39 +316,52 @@ def _insert_records(recs: list[Recommendation]) -> None:
         timestamp = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
         plain.append("datetime" if kind == "DateTimeField" else kind in _PLAIN_TYPES and not timestamp)
     adapt_datetime = connection.ops.adapt_datetimefield_value
-    qn = connection.ops.quote_name
-    head = (
-        f"INSERT INTO {qn(Recommendation._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 — no user input
-    )
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {qn(pk.column)}"
-    size = max(1, min(BULK_BATCH, connection.ops.bulk_batch_size(fields, recs)))
     columns = list(zip(fields, plain, strict=True))
-    with connection.cursor() as cursor:
-        for start in range(0, len(recs), size):
-            chunk = recs[start : start + size]
-            params = []
-            for rec in chunk:
-                for f, kind in columns:
-                    if kind is True:
-                        value = getattr(rec, f.attname)
-                        if not isinstance(value, _PLAIN_VALUES):
-                            value = f.get_db_prep_save(value, connection)
-                    else:
-                        value = f.pre_save(rec, True)
-                        if kind == "datetime" and isinstance(value, dt.datetime) and value.tzinfo is not None:
-                            value = adapt_datetime(value)  # what get_db_prep_save ends with
-                        else:
-                            value = f.get_db_prep_save(value, connection)
-                    params.append(value)
-            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
-            ids = cursor.fetchall()
-            if len(ids) != len(chunk):  # pragma: no cover — the database said otherwise
-                raise RuntimeError("the database returned fewer ids than records inserted")
-            for rec, (new_id,) in zip(chunk, ids, strict=True):
-                setattr(rec, pk.attname, new_id)
-                rec._state.adding = False
-                rec._state.db = connection.alias
+
+    def values(rec: Recommendation) -> list:
+        row = []
+        for f, kind in columns:
+            if kind is True:
+                value = getattr(rec, f.attname)
+                if not isinstance(value, _PLAIN_VALUES):
+                    value = f.get_db_prep_save(value, connection)
+            else:
+                value = f.pre_save(rec, True)
+                if kind == "datetime" and isinstance(value, dt.datetime) and value.tzinfo is not None:
+                    value = adapt_datetime(value)  # what get_db_prep_save ends with
+                else:
+                    value = f.get_db_prep_save(value, connection)
+            row.append(value)
+        return row
+
+    table = Recommendation._meta.db_table
+    if connection.vendor == "postgresql":
+        ids = bulk.next_ids(connection, table, pk.column, len(recs))
+        bulk.insert(
+            connection,
+            table,
+            [pk.column, *(f.column for f in fields)],
+            ([new_id, *values(rec)] for new_id, rec in zip(ids, recs, strict=True)),
+        )
+    else:
+        ids = []
+        qn = connection.ops.quote_name
+        head = f"INSERT INTO {qn(table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 — no user input
+        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        tail = f" RETURNING {qn(pk.column)}"
+        size = max(1, min(BULK_BATCH, connection.ops.bulk_batch_size(fields, recs)))
+        with connection.cursor() as cursor:
+            for start in range(0, len(recs), size):
+                chunk = recs[start : start + size]
+                params = [value for rec in chunk for value in values(rec)]
+                cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
+                ids += [new_id for (new_id,) in cursor.fetchall()]
+        if len(ids) != len(recs):  # pragma: no cover — the database said otherwise
+            raise RuntimeError("the database returned fewer ids than records inserted")
+    for rec, new_id in zip(recs, ids, strict=True):
+        setattr(rec, pk.attname, new_id)
+        rec._state.adding = False
+        rec._state.db = connection.alias
 
 
 def _created_changes(snap: dict) -> dict:
@@ -368,16 +381,12 @@ def recommendations_bulk_create(
         _insert_records(recs)
         for name, rows in _through_rows(pairs).items():
             _insert_tags(name, rows)
-        audit.record_many(
-            audit.entry(
-                instance=rec,
-                action="create",
-                by=by,
-                source=source,
-                changes=_created_changes(data_snapshot(data)),
-                summary=rec.reference,
-            )
-            for rec, data in pairs
+        audit.record_values(
+            model=Recommendation,
+            action="create",
+            by=by,
+            source=source,
+            entries=((rec.pk, _created_changes(data_snapshot(data)), rec.reference) for rec, data in pairs),
         )
     return recs
 
@@ -417,11 +426,12 @@ def recommendations_bulk_update(
             for start in range(0, len(pks), BULK_BATCH):
                 through.objects.filter(recommendation_id__in=pks[start : start + BULK_BATCH]).delete()
             _insert_tags(name, _through_rows(pairs, names=(name,))[name])
-        audit.record_many(
-            audit.entry(
-                instance=rec, action="update", by=by, source=source, changes=changes, summary=rec.reference
-            )
-            for rec, _data, changes in changed
+        audit.record_values(
+            model=Recommendation,
+            action="update",
+            by=by,
+            source=source,
+            entries=((rec.pk, changes, rec.reference) for rec, _data, changes in changed),
         )
 
 

@@ -141,16 +141,16 @@ def test_records_are_written_a_chunk_at_a_time_and_progress_follows_the_writes(m
 
 def test_a_failure_while_recording_the_history_leaves_nothing(monkeypatch):
     monkeypatch.setattr(writer, "WRITE_CHUNK", 3)
-    original = audit.record_many
+    original = audit.record_values
     calls = []
 
-    def failing(entries):
+    def failing(**kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return original(entries)
+        return original(**kwargs)
 
-    monkeypatch.setattr(audit, "record_many", failing)
+    monkeypatch.setattr(audit, "record_values", failing)
     entries_before = AuditEntry.objects.count()
 
     with pytest.raises(RuntimeError):
