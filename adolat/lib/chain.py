@@ -46,24 +46,100 @@ def canonical(
     summary: str,
     changes: Any,
 ) -> bytes:
-    return _CANONICAL.encode(
+    """The entry as JSON with sorted keys and no spaces, non-ASCII characters as they are."""
+    return _canonical(
+        _at(at),
+        _CANONICAL.encode(changes),
+        seq=seq,
+        prev_hash=prev_hash,
+        actor_id=actor_id,
+        source=source,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary,
+    )
+
+
+def _canonical(
+    at: str, changes: str, *, seq, prev_hash, actor_id, source, action, object_type, object_id, summary
+):
+    """`canonical` given the timestamp and the changes already encoded: the encoding of
+    {"seq": seq, "prev_hash": prev_hash, "at": at, "actor": actor_id, "source": source, "action":
+    action, "object_type": object_type, "object_id": object_id, "summary": summary, "changes":
+    changes}, put together from the keys before "changes" in sorted order and those after it (a
+    JSON object's members are written one after the other, each as it is written alone)."""
+    head = _CANONICAL.encode({"action": action, "actor": actor_id, "at": at})
+    tail = _CANONICAL.encode(
         {
-            "seq": seq,
-            "prev_hash": prev_hash,
-            "at": _at(at),
-            "actor": actor_id,
-            "source": source,
-            "action": action,
-            "object_type": object_type,
             "object_id": object_id,
+            "object_type": object_type,
+            "prev_hash": prev_hash,
+            "seq": seq,
+            "source": source,
             "summary": summary,
-            "changes": changes,
         }
-    ).encode()
+    )
+    return f'{head[:-1]},"changes":{changes},{tail[1:]}'.encode()
 
 
 def entry_hash(**fields) -> str:
     return hashlib.sha256(canonical(**fields)).hexdigest()
+
+
+class Batch:
+    """Entries hashed from plain values by the thousand (adolat.lib.models.append_values), sharing
+    one timestamp, encoded once. Changes whose JSON reads back as they are (every key a string) are
+    encoded once: that canonical JSON is both stored and hashed. Each hash is `entry_hash`'s."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+        self._at = _at(at)
+
+    @staticmethod
+    def encode(changes: Any) -> tuple[str, str]:
+        """(the JSON to store for `changes`, the canonical JSON of what reading it gives back)."""
+        if _text_keys(changes):
+            text = _CANONICAL.encode(changes)
+            return text, text
+        text = json.dumps(changes)
+        return text, _CANONICAL.encode(json.loads(text))
+
+    def hash(self, hashed: str, **fields) -> str:
+        """entry_hash(at=self.at, changes=json.loads(hashed), **fields) for `hashed` from `encode`."""
+        return hashlib.sha256(_canonical(self._at, hashed, **fields)).hexdigest()
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SEQUENCES = frozenset({list, tuple})
+
+
+def _text_keys(changes: Any) -> bool:
+    """Whether JSON reads `changes` back as it is for hashing, known for the shape changes have,
+    {name: value or [before, after]} with scalars or lists of scalars as values: a tuple reads back
+    as a list, which encodes the same, and a key that is not a string would read back as one
+    (sorted differently). Anything else (a nested object, a subclass of a type) is not claimed
+    and takes the round trip through JSON."""
+    if type(changes) is not dict:
+        return False
+    for key, value in changes.items():
+        if type(key) is not str:
+            return False
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if kind not in _SEQUENCES:
+            return False
+        for item in value:
+            kind = type(item)
+            if kind in _SCALARS:
+                continue
+            if kind not in _SEQUENCES:
+                return False
+            for element in item:
+                if type(element) not in _SCALARS:
+                    return False
+    return True
 
 
 def hash_of(row: Any) -> str:

@@ -128,15 +128,46 @@ def append(entries, *, using: str | None = None, batch_size: int | None = None) 
 def append_values(values, *, using: str | None = None) -> int:
     """Add entries given as plain values, (actor_id, source, action, object_type, object_id,
     summary, changes) each, at the end of the chain: `append` without a model instance per entry,
-    for writes of thousands of records. The entries are chained, locked and stored exactly as
-    `append` chains, locks and stores them (they get no primary key back). Returns their number."""
+    for writes of thousands of records. They are locked, chained and hashed as `append` does (see
+    chain.Batch), and get no primary key back. Returns their number."""
     values = list(values)
     if not values:
         return 0
     using = using or router.db_for_write(AuditEntry)
     with transaction.atomic(using=using):
-        _insert(connections[using], _chain(connections[using], values))
+        connection = connections[using]
+        seq, prev = _lock_head(connection)
+        batch = chain.Batch(timezone.now())
+        rows = []
+        for actor_id, source, action, object_type, object_id, summary, changes in values:
+            seq += 1
+            summary = summary or ""
+            text, hashed = batch.encode(changes or {})
+            hash_ = batch.hash(
+                hashed,
+                seq=seq,
+                prev_hash=prev,
+                actor_id=actor_id,
+                source=source,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                summary=summary,
+            )
+            rows.append(
+                (seq, batch.at, actor_id, source, action, object_type, object_id, summary, text, prev, hash_)
+            )
+            prev = hash_
+        _insert(connection, rows)
     return len(values)
+
+
+def _lock_head(connection) -> tuple[int, str]:
+    """Take the chain's lock (see `append`) and read its head."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+    return AuditEntry.objects.using(connection.alias).chain_head()
 
 
 class _Rows(list):
@@ -148,20 +179,16 @@ class _Rows(list):
 def _chain(connection, values: list[tuple]) -> _Rows:
     """Take the chain's lock and head and chain the entries onto it: their rows, in _COLUMNS'
     order, with `changes` as the JSON text stored (and hashed as read back: chain.normalise)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-    seq, prev = AuditEntry.objects.using(connection.alias).chain_head()
+    seq, prev = _lock_head(connection)
     now = timezone.now()
     rows = _Rows()
     rows.changes = normalised = []
-    entry_hash = chain.entry_hash
     for actor_id, source, action, object_type, object_id, summary, changes in values:
         seq += 1
         text = json.dumps(changes or {})
         changes = json.loads(text)  # = chain.normalise(changes)
         summary = summary or ""
-        hash_ = entry_hash(
+        hash_ = chain.entry_hash(
             seq=seq,
             prev_hash=prev,
             at=now,
@@ -175,8 +202,8 @@ def _chain(connection, values: list[tuple]) -> _Rows:
         )
         # `text`: the JSON the changes were normalised from, which encodes the same value.
         rows.append((seq, now, actor_id, source, action, object_type, object_id, summary, text, prev, hash_))
-        prev = hash_
         normalised.append(changes)
+        prev = hash_
     return rows
 
 

@@ -1,6 +1,7 @@
 """The audit log is append-only and hash-chained: `adolat verify-audit` finds any entry changed,
 deleted, inserted or moved behind the application's back."""
 
+import json
 import threading
 from contextlib import contextmanager
 
@@ -209,3 +210,87 @@ def test_concurrent_appends_keep_one_valid_chain():
     result = audit.verify()
     assert result.broken is None
     assert result.count == AuditEntry.objects.count() == 4 * (10 * 1 + 5 * 10)
+
+
+# --- Entries appended from plain values (imports) -----------------------------------------------
+
+VARIED_CHANGES = [
+    {},
+    {"name_en": ["Old", "New"]},
+    {"text_en": [None, "Côte d'Ivoire «quoted» \\ \" \n\t ҳақ"], "year": [None, 2012], "ok": [False, True]},
+    {"themes": [[], [3, 1, 2]], "score": [None, 97.5], "nested": [None, {"b": 1, "a": [1, {"z": None}]}]},
+    {"tuple": (None, ("a", "b"))},
+    {"int keys": [None, {2: "two", 10: "ten"}]},  # JSON reads them back as strings: "10" < "2"
+    {2: ["a", "b"], 10: [None, ["c"]]},
+    {"z": [1, 2], "a": [3, 4], "m": [None, ""]},
+]
+
+
+def _reference_canonical(**f) -> bytes:
+    """The canonical JSON as the chain defined it from the start: one sorted, compact object."""
+    return chain._CANONICAL.encode(
+        {
+            "seq": f["seq"],
+            "prev_hash": f["prev_hash"],
+            "at": chain._at(f["at"]),
+            "actor": f["actor_id"],
+            "source": f["source"],
+            "action": f["action"],
+            "object_type": f["object_type"],
+            "object_id": f["object_id"],
+            "summary": f["summary"],
+            "changes": f["changes"],
+        }
+    ).encode()
+
+
+@pytest.mark.django_db(False)
+@pytest.mark.parametrize("changes", VARIED_CHANGES)
+def test_the_canonical_form_and_a_batchs_hashes_are_the_chains_own(changes):
+    from django.utils import timezone
+
+    fields = {
+        "seq": 12,
+        "prev_hash": "ab" * 32,
+        "actor_id": None,
+        "source": "import",
+        "action": "create",
+        "object_type": "recommendations.recommendation",
+        "object_id": "7",
+        "summary": "A/HRC/19/3, para. «88.1»",
+    }
+    at = timezone.now()
+    normalised = chain.normalise(changes)
+    assert chain.canonical(at=at, changes=normalised, **fields) == _reference_canonical(
+        at=at, changes=normalised, **fields
+    )
+    batch = chain.Batch(at)
+    stored, hashed = batch.encode(changes)
+    assert json.loads(stored) == normalised  # what the JSON column gives back
+    assert batch.hash(hashed, **fields) == chain.entry_hash(at=at, changes=normalised, **fields)
+
+
+def test_entries_appended_from_values_chain_and_read_back_as_appended_ones(users):
+    from adolat.lib.models import append_values
+
+    org = Organisation.objects.create(kind="cso", name_en="Audited NGO")
+    audit.record(instance=org, action="create", by=users["coordinator"], source="web")
+    count = audit.record_values(
+        model=Organisation,
+        action="update",
+        by=users["coordinator"],
+        source="import",
+        entries=[(org.pk, changes, "x" * 300) for changes in VARIED_CHANGES],
+    )
+    append_values([(None, "command", "delete", "accounts.organisation", "9", None, None)])
+    audit.record(instance=org, action="update", by=None, source="web", changes={"name_en": ["a", "b"]})
+
+    assert count == len(VARIED_CHANGES)
+    result = audit.verify()
+    assert result.broken is None and result.count == len(VARIED_CHANGES) + 3
+    entries = list(AuditEntry.objects.order_by("seq"))[1 : 1 + len(VARIED_CHANGES)]
+    assert [e.changes for e in entries] == [chain.normalise(c) for c in VARIED_CHANGES]
+    assert {(e.actor_id, e.object_type, e.object_id, e.summary) for e in entries} == {
+        (users["coordinator"].pk, "accounts.organisation", str(org.pk), "x" * 255)
+    }
+    assert len({e.at for e in entries}) == 1
