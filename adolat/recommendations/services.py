@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from adolat.lib import audit, bulk, uploads
 
+from . import search
 from .models import (
     AffectedGroup,
     Country,
@@ -350,12 +351,13 @@ def _insert_records(recs: list[Recommendation]) -> None:
         row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
         tail = f" RETURNING {qn(pk.column)}"
         size = max(1, min(BULK_BATCH, connection.ops.bulk_batch_size(fields, recs)))
-        with connection.cursor() as cursor:
+        with search.indexed_together(connection) as index, connection.cursor() as cursor:
             for start in range(0, len(recs), size):
                 chunk = recs[start : start + size]
                 params = [value for rec in chunk for value in values(rec)]
                 cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
                 ids += [new_id for (new_id,) in cursor.fetchall()]
+            index(ids)
         if len(ids) != len(recs):  # pragma: no cover — the database said otherwise
             raise RuntimeError("the database returned fewer ids than records inserted")
     for rec, new_id in zip(recs, ids, strict=True):

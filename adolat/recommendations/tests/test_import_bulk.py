@@ -76,6 +76,41 @@ def test_records_written_in_bulk_are_found_by_the_search(users):
     by_state = Recommendation.objects.filter(pk__in=search.matching_ids(japan.name_ru))
     assert set(by_state) == set(Recommendation.objects.filter(recommending_states=japan))
     assert by_state.exists()
+    _assert_search_index_follows_the_table()
+
+
+def _assert_search_index_follows_the_table() -> None:
+    """SQLite: the full-text index holds exactly the table's search texts (FTS5 checks an external
+    content index against its table), and its insert trigger is in place for later writes."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}) VALUES ('integrity-check')")  # noqa: S608
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            [f"{search.FTS_TABLE}_%"],
+        )
+        assert cursor.fetchone()[0] == 3
+
+
+def test_a_bulk_import_indexes_its_records_for_the_search_together_and_leaves_the_trigger(users):
+    run_import(upr_csv(5, word="quixotic "), filename="f.csv", country="TJ")
+    rec = Recommendation.objects.order_by("pk").first()
+    services.recommendation_update(
+        recommendation=rec,
+        data=services.RecommendationData(
+            country=rec.country, mechanism=rec.mechanism, document=rec.document, text_en="Abolish torture"
+        ),
+        source="web",
+    )
+    run_import(
+        upr_csv(3, word="zanzibarian ").replace(b"Tajikistan", b"Kenya"), filename="g.csv", country="Kenya"
+    )
+
+    assert Recommendation.objects.filter(pk__in=search.matching_ids("quixot")).count() == 4
+    assert list(Recommendation.objects.filter(pk__in=search.matching_ids("abolish"))) == [rec]
+    assert Recommendation.objects.filter(pk__in=search.matching_ids("zanzibar")).count() == 3
+    _assert_search_index_follows_the_table()
 
 
 def test_reimporting_the_same_file_changes_nothing(users):
@@ -159,6 +194,7 @@ def test_a_failure_while_recording_the_history_leaves_nothing(monkeypatch):
     assert Recommendation.objects.count() == 0
     assert Recommendation.themes.through.objects.count() == 0
     assert AuditEntry.objects.count() == entries_before
+    _assert_search_index_follows_the_table()
 
 
 def test_dry_run_reports_the_counts_and_writes_nothing():
