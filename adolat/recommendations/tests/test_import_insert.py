@@ -1,6 +1,7 @@
 """The bulk inserts of new records (services._insert_records) store what the ORM would store."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from adolat.recommendations import services
@@ -47,3 +48,62 @@ def test_inserted_records_hold_what_a_save_would_store_and_get_their_ids():
     first = Recommendation.objects.get(pk=ids[0])
     assert before <= first.created == many[0].created <= timezone.now()
     assert first.updated == many[0].updated
+
+
+def _built(**values) -> Recommendation:
+    rec = services._new_record()
+    for name, value in {"text_en": "Ensure access to justice", "position": "supported", **values}.items():
+        setattr(rec, name, value)
+    return rec
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"paragraph": "1" * 33},
+        {"position": "maybe"},
+        {"position": ""},
+        {"status": None},
+        {"original_language": "fr", "paragraph": "x" * 40},
+        {"year": -1},
+        {"year": 40000},
+        {"year": "2012"},
+        {"is_published": None},
+        {"text_ru": 5},
+        {"cso_rating": "great"},
+        {"is_published": 1},
+        {"year": True},
+    ],
+)
+def test_bulk_validation_gives_the_errors_and_values_of_clean_fields(values):
+    def outcome(check) -> tuple:
+        rec = _built(**values)
+        try:
+            check(rec)
+        except ValidationError as exc:
+            return ("invalid", exc.message_dict)
+        # clean_fields keeps what to_python made of a value ("2012" for a year is 2012).
+        return (
+            "valid",
+            [(f.attname, type(v), v) for f in Recommendation._meta.fields for v in [getattr(rec, f.attname)]],
+        )
+
+    expected = outcome(lambda rec: rec.clean_fields(exclude=services._BULK_EXCLUDE))
+    assert outcome(services._clean_fields) == expected
+
+
+def test_bulk_validation_of_valid_values_is_cheap_and_changes_nothing(monkeypatch):
+    rec = _built(paragraph="1" * 32, year=2012, is_published=True, text_tg="Ҳуқуқ", position_note="x")
+    before = {f.attname: getattr(rec, f.attname) for f in Recommendation._meta.fields}
+    rec.clean_fields(exclude=services._BULK_EXCLUDE)  # valid
+
+    def refused(*args, **kwargs):
+        raise AssertionError("clean_fields ran")
+
+    monkeypatch.setattr(Recommendation, "clean_fields", refused)
+    services._clean_fields(rec)
+    assert {f.attname: getattr(rec, f.attname) for f in Recommendation._meta.fields} == before
+    # A value the quick checks do not vouch for runs the full checks.
+    rec.year = "2012"
+    with pytest.raises(AssertionError):
+        services._clean_fields(rec)
