@@ -3,6 +3,7 @@ validation, the search index and the history are the same whatever path made a c
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -372,14 +373,20 @@ _PLAIN_TYPES = frozenset(
 _PLAIN_VALUES = (str, int, bool, type(None))
 
 
-def _insert_records(recs: list[Recommendation]) -> None:
+def _insert_records(recs: Iterable[Recommendation], *, most: int | None = None) -> list[Recommendation]:
     """Insert new records with the values bulk_create would store (the same columns, auto_now
     values and database values), without compiling each value through the ORM: for thousands of
-    records that compilation costs more than the inserts. On PostgreSQL the ids are drawn from
-    the table's sequence first and the rows streamed with COPY (adolat.lib.bulk); elsewhere
-    multi-row INSERT … RETURNING statements give them."""
-    if not recs:
-        return
+    records that compilation costs more than the inserts. Returns them, with their ids.
+
+    On PostgreSQL the ids are drawn from the table's sequence first — `most` of them, at least
+    the number of records (unused ones are a gap, as a rolled back insert leaves) — and the rows
+    streamed with COPY (adolat.lib.bulk) as `recs` gives them. Elsewhere multi-row INSERT …
+    RETURNING statements give the ids."""
+    if most is None or connection.vendor != "postgresql":
+        recs = list(recs)
+        most = len(recs)
+    if not most:
+        return []
     fields = [f for f in Recommendation._meta.concrete_fields if not f.primary_key]
     pk = Recommendation._meta.pk
     plain = []  # per field: True (a plain column), "datetime" (an aware datetime) or False
@@ -408,16 +415,19 @@ def _insert_records(recs: list[Recommendation]) -> None:
         return row
 
     table = Recommendation._meta.db_table
+    written: list[Recommendation] = []
     if connection.vendor == "postgresql":
-        ids = bulk.next_ids(connection, table, pk.column, len(recs))
-        bulk.insert(
-            connection,
-            table,
-            [pk.column, *(f.column for f in fields)],
-            ([new_id, *values(rec)] for new_id, rec in zip(ids, recs, strict=True)),
-        )
+        ids = iter(bulk.next_ids(connection, table, pk.column, most))
+
+        def rows():
+            for rec in recs:
+                # More records than `most` stop here (StopIteration inside a generator is an error).
+                setattr(rec, pk.attname, next(ids))
+                written.append(rec)
+                yield [rec.pk, *values(rec)]
+
+        bulk.insert(connection, table, [pk.column, *(f.column for f in fields)], rows())
     else:
-        ids = []
         qn = connection.ops.quote_name
         head = f"INSERT INTO {qn(table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 — no user input
         row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -428,14 +438,17 @@ def _insert_records(recs: list[Recommendation]) -> None:
                 chunk = recs[start : start + size]
                 params = [value for rec in chunk for value in values(rec)]
                 cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
-                ids += [new_id for (new_id,) in cursor.fetchall()]
-            index(ids)
-        if len(ids) != len(recs):  # pragma: no cover — the database said otherwise
-            raise RuntimeError("the database returned fewer ids than records inserted")
-    for rec, new_id in zip(recs, ids, strict=True):
-        setattr(rec, pk.attname, new_id)
+                ids = cursor.fetchall()
+                if len(ids) != len(chunk):  # pragma: no cover — the database said otherwise
+                    raise RuntimeError("the database returned fewer ids than records inserted")
+                for rec, (new_id,) in zip(chunk, ids, strict=True):
+                    setattr(rec, pk.attname, new_id)
+                written += chunk
+            index([rec.pk for rec in written])
+    for rec in written:
         rec._state.adding = False
         rec._state.db = connection.alias
+    return written
 
 
 def _created_changes(snap: dict) -> dict:
@@ -444,23 +457,38 @@ def _created_changes(snap: dict) -> dict:
 
 
 def recommendations_bulk_create(
-    *, pairs: list[tuple[Recommendation, RecommendationData]], by=None, source: str
+    *,
+    pairs: Iterable[tuple[Recommendation, RecommendationData]],
+    by=None,
+    source: str,
+    most: int | None = None,
 ) -> list[Recommendation]:
     """Insert records made by `recommendation_build` with their tags, and record each creation in
-    the history exactly as recommendation_create does."""
-    if not pairs:
-        return []
+    the history exactly as recommendation_create does. `pairs` may be an iterator that builds
+    each record when it is asked for, provided nothing it does reads the database: PostgreSQL
+    then inserts and indexes the records as they arrive, while the next ones are built.
+    `most`, at least their number, saves counting them beforehand (see `_insert_records`)."""
+    inserted: list[tuple[Recommendation, RecommendationData]] = []
+
+    def records():
+        for rec, data in pairs:
+            inserted.append((rec, data))
+            yield rec
+
     with transaction.atomic():
-        recs = [rec for rec, _data in pairs]
-        _insert_records(recs)
-        for name, rows in _through_rows(pairs).items():
+        recs = _insert_records(records(), most=most)
+        if not recs:
+            return []
+        for name, rows in _through_rows(inserted).items():
             _insert_tags(name, rows)
         audit.record_values(
             model=Recommendation,
             action="create",
             by=by,
             source=source,
-            entries=((rec.pk, _created_changes(data_snapshot(data)), rec.reference) for rec, data in pairs),
+            entries=(
+                (rec.pk, _created_changes(data_snapshot(data)), rec.reference) for rec, data in inserted
+            ),
         )
     return recs
 

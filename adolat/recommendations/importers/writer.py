@@ -1336,34 +1336,34 @@ class Writer:
         created: list[Item] = []
         for start in range(0, total, WRITE_CHUNK):
             chunk = to_write[start : start + WRITE_CHUNK]
-            new: list[tuple[Recommendation, services.RecommendationData]] = []
+            fresh: list[Item] = []
             changed: list[tuple[Item, services.RecommendationData, dict]] = []
             for item in chunk:
                 record = stored.get(item.stored_pk) if item.stored_pk else None
-                if record is not None and self._unchanged(item, record):
+                if record is None:
+                    fresh.append(item)
+                    continue
+                if self._unchanged(item, record):
                     summary.unchanged += 1
                     continue
                 try:
                     data = self._data(item, record)
-                    if record is None:
-                        item.result = services.recommendation_build(data=data)
-                        new.append((item.result, data))
-                        created.append(item)
+                    after = services.data_snapshot(data)
+                    before = record.snapshot()
+                    # Plain values on both sides: equal means unchanged (the diff is costlier).
+                    changes = audit.diff(before, after) if before != after else {}
+                    if changes:
+                        # A later row may match the same record (a joint recommendation given
+                        # state by state): it starts from this one's result.
+                        record.take(after)
+                        changed.append((item, data, changes))
                     else:
-                        after = services.data_snapshot(data)
-                        before = record.snapshot()
-                        # Plain values on both sides: equal means unchanged (the diff is costlier).
-                        changes = audit.diff(before, after) if before != after else {}
-                        if changes:
-                            # A later row may match the same record (a joint recommendation given
-                            # state by state): it starts from this one's result.
-                            record.take(after)
-                            changed.append((item, data, changes))
-                        else:
-                            summary.unchanged += 1
+                        summary.unchanged += 1
                 except ValidationError as exc:
                     self._error(item, "text", " ".join(exc.messages))
-            services.recommendations_bulk_create(pairs=new, by=self.by, source=AUDIT_SOURCE)
+            new = services.recommendations_bulk_create(
+                pairs=self._built(fresh, created), most=len(fresh), by=self.by, source=AUDIT_SOURCE
+            )
             summary.created += len(new)
             self._update(changed)
             if self.progress:
@@ -1376,6 +1376,20 @@ class Writer:
         self._clusters(to_write)
         documents = {item.document.pk: item.document for item in to_write if item.document is not None}
         summary.documents = sorted({doc.name for doc in documents.values()})
+
+    def _built(self, items: list[Item], created: list[Item]):
+        """(record, data) of each new item that is valid, built when it is asked for: the records
+        are written as they are built (see services.recommendations_bulk_create). Nothing here
+        reads the database, which is busy receiving them."""
+        for item in items:
+            try:
+                data = self._data(item, None)
+                item.result = services.recommendation_build(data=data)
+            except ValidationError as exc:
+                self._error(item, "text", " ".join(exc.messages))
+                continue
+            created.append(item)
+            yield item.result, data
 
     def _update(self, changed: list[tuple[Item, services.RecommendationData, dict]]) -> None:
         if not changed:
