@@ -72,16 +72,22 @@ def record_many(entries: Iterable[AuditEntry]) -> None:
     append(entries)
 
 
+def encoded(changes: dict) -> chain.Encoded:
+    """`changes` encoded for `record_values` ahead of time: for work done while the database is
+    busy with something else (an import streaming records to PostgreSQL)."""
+    return chain.Batch.encode(changes or {})
+
+
 def record_values(
     *, model: type[models.Model], action: str, by=None, source: str, entries: Iterable[tuple]
 ) -> int:
-    """Entries about records of `model`, given as (pk, changes, summary), of one action by one
-    actor through one source: what `record_many` of their `entry(...)` would append, without a
-    model instance per entry (imports record thousands). Returns their number."""
+    """Entries about records of `model`, given as (pk, changes or `encoded(changes)`, summary),
+    of one action by one actor through one source: what `record_many` of their `entry(...)` would
+    append, without a model instance per entry (imports record thousands). Returns their number."""
     object_type = model._meta.label_lower
     actor_id = by.pk if getattr(by, "pk", None) else None
     return append_values(
-        (actor_id, source, action, object_type, str(pk), summary[:255], changes or {})
+        (actor_id, source, action, object_type, str(pk), summary[:255], changes)
         for pk, changes, summary in entries
     )
 

@@ -12,7 +12,7 @@ exactly the code the application uses; changing `entry_hash` would break every s
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 GENESIS = "0" * 64  # the prev_hash of the first entry
 
@@ -87,6 +87,13 @@ def entry_hash(**fields) -> str:
     return hashlib.sha256(canonical(**fields)).hexdigest()
 
 
+class Encoded(NamedTuple):
+    """Changes as `Batch.encode` gives them: the JSON stored, and the canonical JSON hashed."""
+
+    stored: str
+    hashed: str
+
+
 class Batch:
     """Entries hashed from plain values by the thousand (adolat.lib.models.append_values), sharing
     one timestamp, encoded once. Changes whose JSON reads back as they are (every key a string) are
@@ -97,13 +104,13 @@ class Batch:
         self._at = _at(at)
 
     @staticmethod
-    def encode(changes: Any) -> tuple[str, str]:
-        """(the JSON to store for `changes`, the canonical JSON of what reading it gives back)."""
+    def encode(changes: Any) -> Encoded:
+        """The JSON to store for `changes`, and the canonical JSON of what reading it gives back."""
         if _text_keys(changes):
             text = _CANONICAL.encode(changes)
-            return text, text
+            return Encoded(text, text)
         text = json.dumps(changes)
-        return text, _CANONICAL.encode(json.loads(text))
+        return Encoded(text, _CANONICAL.encode(json.loads(text)))
 
     def hash(self, hashed: str, **fields) -> str:
         """entry_hash(at=self.at, changes=json.loads(hashed), **fields) for `hashed` from `encode`."""

@@ -127,7 +127,8 @@ def append(entries, *, using: str | None = None, batch_size: int | None = None) 
 
 def append_values(values, *, using: str | None = None) -> int:
     """Add entries given as plain values, (actor_id, source, action, object_type, object_id,
-    summary, changes) each, at the end of the chain: `append` without a model instance per entry,
+    summary, changes) each — changes as a dict, or encoded ahead by chain.Batch.encode — at the
+    end of the chain: `append` without a model instance per entry,
     for writes of thousands of records. They are locked, chained and hashed as `append` does (see
     chain.Batch), and get no primary key back. Returns their number."""
     values = list(values)
@@ -142,7 +143,7 @@ def append_values(values, *, using: str | None = None) -> int:
         for actor_id, source, action, object_type, object_id, summary, changes in values:
             seq += 1
             summary = summary or ""
-            text, hashed = batch.encode(changes or {})
+            text, hashed = changes if type(changes) is chain.Encoded else batch.encode(changes or {})
             hash_ = batch.hash(
                 hashed,
                 seq=seq,

@@ -469,10 +469,13 @@ def recommendations_bulk_create(
     then inserts and indexes the records as they arrive, while the next ones are built.
     `most`, at least their number, saves counting them beforehand (see `_insert_records`)."""
     inserted: list[tuple[Recommendation, RecommendationData]] = []
+    created: list = []  # each one's changes, as its history records them (encoded)
 
     def records():
         for rec, data in pairs:
             inserted.append((rec, data))
+            # Worked out here, while the database takes in the records before this one.
+            created.append(audit.encoded(_created_changes(data_snapshot(data))))
             yield rec
 
     with transaction.atomic():
@@ -486,9 +489,7 @@ def recommendations_bulk_create(
             action="create",
             by=by,
             source=source,
-            entries=(
-                (rec.pk, _created_changes(data_snapshot(data)), rec.reference) for rec, data in inserted
-            ),
+            entries=((rec.pk, changes, rec.reference) for rec, changes in zip(recs, created, strict=True)),
         )
     return recs
 
