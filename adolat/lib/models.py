@@ -111,8 +111,8 @@ def append(entries, *, using: str | None = None, batch_size: int | None = None) 
         for e in entries
     ]
     with transaction.atomic(using=using):
-        rows = _chain(connections[using], values)
-        for e, row, changes in zip(entries, rows, rows.changes, strict=True):
+        rows, normalised = _chain(connections[using], values)
+        for e, row, changes in zip(entries, rows, normalised, strict=True):
             e.seq, e.at, e.summary, e.prev_hash, e.hash = (row[i] for i in _SET_ON_ENTRIES)
             e.changes = changes
         if len(entries) == 1:
@@ -128,9 +128,9 @@ def append(entries, *, using: str | None = None, batch_size: int | None = None) 
 def append_values(values, *, using: str | None = None) -> int:
     """Add entries given as plain values, (actor_id, source, action, object_type, object_id,
     summary, changes) each — changes as a dict, or encoded ahead by chain.Batch.encode — at the
-    end of the chain: `append` without a model instance per entry,
-    for writes of thousands of records. They are locked, chained and hashed as `append` does (see
-    chain.Batch), and get no primary key back. Returns their number."""
+    end of the chain: `append` without a model instance per entry, for writes of thousands of
+    records. They are locked, chained and hashed as `append` does (see chain.Batch), and get no
+    primary key back. Returns their number."""
     values = list(values)
     if not values:
         return 0
@@ -171,19 +171,13 @@ def _lock_head(connection) -> tuple[int, str]:
     return AuditEntry.objects.using(connection.alias).chain_head()
 
 
-class _Rows(list):
-    """Rows in _COLUMNS' order, with each entry's normalised `changes` beside them."""
-
-    changes: list
-
-
-def _chain(connection, values: list[tuple]) -> _Rows:
+def _chain(connection, values: list[tuple]) -> tuple[list[tuple], list]:
     """Take the chain's lock and head and chain the entries onto it: their rows, in _COLUMNS'
-    order, with `changes` as the JSON text stored (and hashed as read back: chain.normalise)."""
+    order, with `changes` as the JSON text stored, and each entry's changes as read back from it
+    (chain.normalise), which is what is hashed."""
     seq, prev = _lock_head(connection)
     now = timezone.now()
-    rows = _Rows()
-    rows.changes = normalised = []
+    rows, normalised = [], []
     for actor_id, source, action, object_type, object_id, summary, changes in values:
         seq += 1
         text = json.dumps(changes or {})
@@ -205,7 +199,7 @@ def _chain(connection, values: list[tuple]) -> _Rows:
         rows.append((seq, now, actor_id, source, action, object_type, object_id, summary, text, prev, hash_))
         normalised.append(changes)
         prev = hash_
-    return rows
+    return rows, normalised
 
 
 _COLUMNS = ["seq", "at", "actor_id", "source", "action", "object_type", "object_id", "summary"]

@@ -39,7 +39,9 @@ would leave as it is (what most rows of a re-import do) is recognised on those v
 (`Writer._unchanged`): it costs no query, no record and no comparison of snapshots. The other
 records are built and checked one by one and written a chunk at a time (`WRITE_CHUNK`) through the
 services' bulk functions: bulk inserts of records, their tags and their history, bulk updates of
-the changed ones. The number of queries does not grow with the number of rows, and the records,
+the changed ones. New records are built as the services write them (`Writer._built`): PostgreSQL
+takes in a chunk's records while the next ones are built. The number of queries does not grow with
+the number of rows, and the records,
 tags, search text and history are those `recommendation_create` / `recommendation_update` would
 write. Near matches are only looked for among the stored records of the same review, language and
 recommending states.
