@@ -2,6 +2,7 @@
 form's happy path and refusals, the whole flow from assignment to the public page in the three
 languages, and bounded query counts."""
 
+import re
 from datetime import date
 
 import pytest
@@ -35,6 +36,31 @@ def test_my_work_shows_a_focal_point_their_assignments_and_returned_reports(user
     assert work.assignments == [assignment]
     assert work.returned == [returned]
     assert "Add the draft law" in response.content.decode()
+
+
+def test_each_row_of_my_work_says_what_the_assignment_is_about(users, rec, orgs, assignment):
+    """A recommendation: its reference (or number), linked, and the first fourteen words of its
+    text; a cluster: its title."""
+    from adolat.recommendations.models import Recommendation
+
+    Recommendation.objects.filter(pk=rec.pk).update(text_en=" ".join(f"w{i}" for i in range(20)) + " <b>")
+    cluster = services.cluster_create(
+        country=rec.country,
+        recommendations=[rec],
+        origin="manual",
+        state="confirmed",
+        title_en="Places of detention <all>",
+        by=users["coordinator"],
+        source="web",
+    )
+    services.assignment_create(cluster=cluster, lead_body=orgs["justice"], by=users["coordinator"])
+    c = client_for(users["focal_point"])
+    c.cookies["django_language"] = "en"
+    body = c.get(reverse("followup:my-work")).content.decode()
+    link = reverse("recommendations:detail", args=[rec.pk])
+    words = " ".join(f"w{i}" for i in range(14))
+    assert re.search(rf'<a href="{link}">[^<]+</a> <span class="muted">{words} …</span>', body)
+    assert "Cluster: Places of detention &lt;all&gt;" in body
 
 
 def test_my_work_shows_a_coordinator_what_waits_and_disagreements(users, rec, assignment, make_report):
