@@ -18,8 +18,8 @@ What it writes, in plausible proportions:
   appending to the hash-chained log is the slowest part, and its size hardly matters to the pages
   measured); the search document is built as `Recommendation.build_search_document` builds it
   (checked on the first rows); on SQLite the FTS5 index is rebuilt once at the end
-  (`search.ensure`), on PostgreSQL the GIN expression index follows the inserts, then ANALYZE
-  (autovacuum would have; SQLite gets no statistics, as the application gathers none);
+  (`search.ensure`), on PostgreSQL the GIN expression index follows the inserts, then VACUUM
+  ANALYZE (autovacuum would have; SQLite gets no statistics, as the application gathers none);
 - follow-up: 20 % assigned to a state body, most with a progress report in some state of its
   workflow, 5 % with an independent assessment of civil society; one creation entry in the audit
   log per record;
@@ -727,11 +727,12 @@ def populate(n: int = 250_000, *, seed: int = DEFAULT_SEED, country: str | None 
     _reset_sequences(
         [Recommendation, Assignment, ProgressReport, Assessment, Action, AssessmentReply, *through.values()]
     )
-    # PostgreSQL's autovacuum would have analysed the tables of a database this size; SQLite has no
+    # PostgreSQL's autovacuum would have vacuumed (it does after bulk inserts: the visibility map
+    # index-only scans need) and analysed the tables of a database this size; SQLite has no
     # statistics unless the application gathers them (it does not), so none are gathered there.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE" if not connection.in_atomic_block else "ANALYZE")
     else:
         with connection.cursor() as cursor:
             if not connection.in_atomic_block:
