@@ -194,10 +194,15 @@ def _read(response: dict, errors: dict[int, str] | None = None) -> dict:
 
 # What a row shows beyond what selectors.recommendation_list already fetches (states, themes,
 # mechanism, document, country): one query each per page, codes only.
+# As lists (to_attr, see selectors.recommendation_list), read by RecommendationOut.
 LIST_PREFETCH = (
-    Prefetch("affected_groups", queryset=AffectedGroup.objects.only("code")),
-    Prefetch("sdg_goals", queryset=SdgGoal.objects.only("number")),
-    Prefetch("sdg_targets", queryset=SdgTarget.objects.only("code", "goal_id", "sort_order")),
+    Prefetch("affected_groups", queryset=AffectedGroup.objects.only("code"), to_attr="listed_groups"),
+    Prefetch("sdg_goals", queryset=SdgGoal.objects.only("number"), to_attr="listed_goals"),
+    Prefetch(
+        "sdg_targets",
+        queryset=SdgTarget.objects.only("code", "goal_id", "sort_order"),
+        to_attr="listed_targets",
+    ),
 )
 
 

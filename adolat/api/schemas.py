@@ -241,8 +241,9 @@ class RecommendationOut(Schema):
     is_published: bool
     updated: dt.datetime
 
-    # Many-to-many values are read from the prefetch caches the selectors (and the list endpoint)
-    # fill, so building a page costs no query per row.
+    # Many-to-many values are read from what the selectors (and the list endpoint) prefetched: on a
+    # list, as lists (`listed_*`, see selectors.recommendation_list); on one recommendation, the
+    # relations' caches. Building a page costs no query per row.
     @staticmethod
     def resolve_country(obj) -> str:
         return obj.country_id
@@ -257,23 +258,28 @@ class RecommendationOut(Schema):
 
     @staticmethod
     def resolve_recommending_states(obj) -> list[str]:
-        return sorted(c.code for c in obj.recommending_states.all())
+        return sorted(c.code for c in _terms(obj, "recommending_states", "listed_states"))
 
     @staticmethod
     def resolve_themes(obj) -> list[str]:
-        return [t.code for t in obj.themes.all()]
+        return [t.code for t in _terms(obj, "themes", "listed_themes")]
 
     @staticmethod
     def resolve_affected_groups(obj) -> list[str]:
-        return [g.code for g in obj.affected_groups.all()]
+        return [g.code for g in _terms(obj, "affected_groups", "listed_groups")]
 
     @staticmethod
     def resolve_sdg_goals(obj) -> list[int]:
-        return sorted(g.number for g in obj.sdg_goals.all())
+        return sorted(g.number for g in _terms(obj, "sdg_goals", "listed_goals"))
 
     @staticmethod
     def resolve_sdg_targets(obj) -> list[str]:
-        return [t.code for t in obj.sdg_targets.all()]
+        return [t.code for t in _terms(obj, "sdg_targets", "listed_targets")]
+
+
+def _terms(obj, relation: str, listed: str):
+    terms = getattr(obj, listed, None)
+    return terms if terms is not None else getattr(obj, relation).all()
 
 
 class RecommendationPage(PageMeta):

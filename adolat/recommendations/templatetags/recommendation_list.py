@@ -67,10 +67,10 @@ def _row(rec, back: str, w: _Words) -> str:
     else:
         link = f'<a href="{href}">{escape(_beginning(text.text))}</a>'
     out = [f'<li class="rec">\n<p class="meta">{" ".join(meta)}</p>\n<p class="text">{link}</p>']
-    states = [escape(s.name) for s in rec.recommending_states.all()]
+    states = [escape(s.name) for s in rec.listed_states]
     if states:
         out.append(f'<p class="states">{w.recommended_by}: {", ".join(states)}</p>')
-    themes = [f'<span class="tag">{escape(t.name)}</span>' for t in rec.themes.all()]
+    themes = [f'<span class="tag">{escape(t.name)}</span>' for t in rec.listed_themes]
     if themes:
         out.append(f'<p class="tags">{"".join(themes)}</p>')
     out.append("</li>\n")
@@ -79,8 +79,9 @@ def _row(rec, back: str, w: _Words) -> str:
 
 @register.simple_tag
 def recommendation_rows(recs, path: str) -> SafeString:
-    """The `<li>` of each recommendation in `recs`; each links to its page with `path` (the list's
-    own address) to come back to."""
+    """The `<li>` of each recommendation in `recs` (from selectors.recommendation_list, with their
+    states and themes listed); each links to its page with `path` (the list's own address) to come
+    back to."""
     back, words = urlencode(path), _Words()
     return mark_safe("".join(_row(rec, back, words) for rec in recs))  # noqa: S308 — every value escaped
 
