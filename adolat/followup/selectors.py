@@ -556,9 +556,11 @@ def _overdue_everywhere(today: date, shown) -> tuple[list[DueReport], list[Query
 
 
 def my_work(user, today: date | None = None) -> MyWork:
-    """A focal point's and a coordinator's work list (see MyWork), in a fixed number of queries
-    whatever the amount of work: six for a focal point, seven for a coordinator (each counting the
-    lookup of the person's memberships), one for anyone else."""
+    """A focal point's and a coordinator's work list (see MyWork), in a bounded number of queries
+    whatever the amount of work: six for a focal point, eight for a coordinator (each counting the
+    lookup of the person's memberships; for a coordinator, one more per reporting period already
+    due while the earlier ones hold fewer than SHOWN overdue reports, see _overdue_everywhere), one
+    for anyone else."""
     today = today or timezone.localdate()
     work = MyWork()
     orgs = permissions.focal_point_organisations(user)
