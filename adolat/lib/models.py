@@ -111,10 +111,10 @@ def append(entries, *, using: str | None = None, batch_size: int | None = None) 
         for e in entries
     ]
     with transaction.atomic(using=using):
-        rows, normalised = _chain(connections[using], values)
-        for e, row, changes in zip(entries, rows, normalised, strict=True):
+        rows = _chain(connections[using], values)
+        for e, row in zip(entries, rows, strict=True):
             e.seq, e.at, e.summary, e.prev_hash, e.hash = (row[i] for i in _SET_ON_ENTRIES)
-            e.changes = changes
+            e.changes = json.loads(row[_CHANGES])  # = chain.normalise(e.changes): what is hashed
         if len(entries) == 1:
             models.QuerySet(AuditEntry, using=using).bulk_create(entries)  # gives the entry its pk
         else:
@@ -137,29 +137,7 @@ def append_values(values, *, using: str | None = None) -> int:
     using = using or router.db_for_write(AuditEntry)
     with transaction.atomic(using=using):
         connection = connections[using]
-        seq, prev = _lock_head(connection)
-        batch = chain.Batch(timezone.now())
-        rows = []
-        for actor_id, source, action, object_type, object_id, summary, changes in values:
-            seq += 1
-            summary = summary or ""
-            text, hashed = changes if type(changes) is chain.Encoded else batch.encode(changes or {})
-            hash_ = batch.hash(
-                hashed,
-                seq=seq,
-                prev_hash=prev,
-                actor_id=actor_id,
-                source=source,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                summary=summary,
-            )
-            rows.append(
-                (seq, batch.at, actor_id, source, action, object_type, object_id, summary, text, prev, hash_)
-            )
-            prev = hash_
-        _insert(connection, rows)
+        _insert(connection, _chain(connection, values))
     return len(values)
 
 
@@ -171,41 +149,38 @@ def _lock_head(connection) -> tuple[int, str]:
     return AuditEntry.objects.using(connection.alias).chain_head()
 
 
-def _chain(connection, values: list[tuple]) -> tuple[list[tuple], list]:
-    """Take the chain's lock and head and chain the entries onto it: their rows, in _COLUMNS'
-    order, with `changes` as the JSON text stored, and each entry's changes as read back from it
-    (chain.normalise), which is what is hashed."""
+def _chain(connection, values) -> list[tuple]:
+    """Take the chain's lock and head and chain the entries, given as `append_values` takes them,
+    onto it: their rows, in _COLUMNS' order, sharing one timestamp, with `changes` as the JSON text
+    stored (chain.Batch: what reading it back gives is what is hashed)."""
     seq, prev = _lock_head(connection)
-    now = timezone.now()
-    rows, normalised = [], []
+    batch = chain.Batch(timezone.now())
+    at, rows = batch.at, []
     for actor_id, source, action, object_type, object_id, summary, changes in values:
         seq += 1
-        text = json.dumps(changes or {})
-        changes = json.loads(text)  # = chain.normalise(changes)
         summary = summary or ""
-        hash_ = chain.entry_hash(
+        text, hashed = changes if type(changes) is chain.Encoded else batch.encode(changes or {})
+        hash_ = batch.hash(
+            hashed,
             seq=seq,
             prev_hash=prev,
-            at=now,
             actor_id=actor_id,
             source=source,
             action=action,
             object_type=object_type,
             object_id=object_id,
             summary=summary,
-            changes=changes,
         )
-        # `text`: the JSON the changes were normalised from, which encodes the same value.
-        rows.append((seq, now, actor_id, source, action, object_type, object_id, summary, text, prev, hash_))
-        normalised.append(changes)
+        rows.append((seq, at, actor_id, source, action, object_type, object_id, summary, text, prev, hash_))
         prev = hash_
-    return rows, normalised
+    return rows
 
 
 _COLUMNS = ["seq", "at", "actor_id", "source", "action", "object_type", "object_id", "summary"]
 _COLUMNS += ["changes", "prev_hash", "hash"]
-# Where `append` finds seq, at, summary, prev_hash and hash in a row.
+# Where `append` finds seq, at, summary, prev_hash, hash and the stored changes in a row.
 _SET_ON_ENTRIES = tuple(_COLUMNS.index(name) for name in ("seq", "at", "summary", "prev_hash", "hash"))
+_CHANGES = _COLUMNS.index("changes")
 
 
 def _insert(connection, rows: list[tuple]) -> None:
