@@ -49,7 +49,7 @@ from adolat.followup.models import (
     ProgressReport,
     ReportingPeriod,
 )
-from adolat.lib import audit
+from adolat.lib import audit, bulk
 from adolat.lib.models import AuditEntry
 from adolat.lib.text import fold
 from adolat.recommendations import search
@@ -331,8 +331,7 @@ class _Ids:
 
 
 def _insert(model, rows: list[dict], *, batch: int = 5000) -> None:
-    """INSERT `rows` (dicts by attname, primary key included) with executemany (COPY on
-    PostgreSQL).
+    """INSERT `rows` (dicts by attname, primary key included) with adolat.lib.bulk.
 
     Every concrete column is written: a value the row lacks comes from the field's default (so a
     column added later with a default does not break the benchmark); `auto_now(_add)` fields get
@@ -342,10 +341,6 @@ def _insert(model, rows: list[dict], *, batch: int = 5000) -> None:
         return
     now = timezone.now()
     fields = list(model._meta.concrete_fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 — names from the models
     converters = []
     for f in fields:
         needs_prep = not isinstance(f, _PLAIN_FIELDS)
@@ -374,15 +369,12 @@ def _insert(model, rows: list[dict], *, batch: int = 5000) -> None:
             values.append(value)
         return values
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: several times faster than row-by-row INSERTs, even pipelined.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(values_of(row))
-            return
-        for start in range(0, len(rows), batch):
-            cursor.executemany(sql, [values_of(row) for row in rows[start : start + batch]])
+    # COPY on PostgreSQL, one prepared INSERT on SQLite (the importers' own way, adolat.lib.bulk).
+    columns = [f.column for f in fields]
+    for start in range(0, len(rows), batch):
+        bulk.insert(
+            connection, model._meta.db_table, columns, [values_of(row) for row in rows[start : start + batch]]
+        )
 
 
 _PLAIN_FIELDS = (

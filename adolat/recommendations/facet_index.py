@@ -41,20 +41,20 @@ MAX_SPARSENESS = 4
 SPARSE_SLACK = 100_000
 
 _RECOMMENDATION = Recommendation._meta.label_lower
-# Facets read from a column of the recommendation: facet name → column. `country` (the state under
-# review) filters but is not counted.
-_COLUMNS = {
+# Facets counted from a column of the recommendation: facet name → column (selectors' SQL counts use
+# the same). `country` (the state under review) filters but is not counted.
+COLUMN_FACETS = {
     "mechanism": "mechanism_id",
     "document": "document_id",
     "position": "position",
     "status": "status",
     "year": "year",
-    "country": "country_id",
 }
+_COLUMNS = {**COLUMN_FACETS, "country": "country_id"}
 # Columns holding text: their values are given small integer codes.
 _CODED = {"position", "status", "country"}
-# Facets read from a many-to-many table: facet name → the relation.
-_RELATIONS = {
+# Facets read from a many-to-many table: facet name → the relation (the same for the SQL counts).
+_RELATIONS = RELATION_FACETS = {
     "theme": Recommendation.themes,
     "group": Recommendation.affected_groups,
     "sdg": Recommendation.sdg_goals,

@@ -234,20 +234,10 @@ def recommendation_list(*, user, filters: Filters) -> QuerySet:
 # own CTE. The counts of the unfiltered list are read from FacetCountSnapshot instead, since they
 # would otherwise group the whole table on every visit.
 
-# Facets counted from a column of the recommendation, and from a many-to-many table.
-_COLUMN_FACETS = {
-    "mechanism": "mechanism_id",
-    "document": "document_id",
-    "position": "position",
-    "status": "status",
-    "year": "year",
-}
-_M2M_FACETS = {
-    "theme": Recommendation.themes,
-    "group": Recommendation.affected_groups,
-    "sdg": Recommendation.sdg_goals,
-    "state": Recommendation.recommending_states,
-}
+# Facets counted from a column of the recommendation, and from a many-to-many table: the facet
+# index's own (it counts the same facets in memory).
+_COLUMN_FACETS = facet_index.COLUMN_FACETS
+_M2M_FACETS = facet_index.RELATION_FACETS
 COUNTED_FACETS = ("mechanism", "document", "theme", "group", "sdg", "position", "status", "year", "state")
 TOTAL = "_total"
 
