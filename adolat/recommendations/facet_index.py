@@ -64,6 +64,10 @@ _RELATIONS = RELATION_FACETS = {
 _RELATION_CODES = {"state": "country"}
 # Filters given as codes that are looked up to the stored ids.
 _BY_CODE = {"mechanism": Mechanism, "theme": Theme, "group": AffectedGroup}
+# Up to this many selected records (a rare search term), a facet is counted from those records
+# alone: their cells of the columns, their pairs found by binary search in the pairs, which are
+# kept ordered by record. A larger selection is counted in one pass over all of them.
+SMALL_SELECTION = 2_000
 
 
 def enabled() -> bool:
@@ -122,6 +126,7 @@ class FacetIndex:
         self.published = np.zeros(0, dtype=bool)
         self.columns = {name: np.zeros(0, dtype=np.int32) for name in _COLUMNS}
         self.codes = {name: _Codes() for name in _CODED}
+        # Per relation, (records, terms): the pairs ordered by record.
         self.pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.last_seq = 0
         self.last_hash: str | None = None
@@ -218,9 +223,11 @@ class FacetIndex:
             )
 
     def _pair_arrays(self, name: str, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """(records, terms) of the rows, ordered by record."""
         recs = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
         terms = np.asarray(self._term_values(name, [r[1] for r in rows]), dtype=np.int32)
-        return recs, terms
+        order = np.argsort(recs, kind="stable")
+        return recs[order], terms[order]
 
     def build(self, state: _State) -> None:
         """Everything again, from the tables. `state` is read before the tables, so that a change
@@ -258,11 +265,10 @@ class FacetIndex:
         for name in _RELATIONS:
             recs, terms = self.pairs[name]
             keep = ~np.isin(recs, wanted)
+            recs, terms = recs[keep], terms[keep]
             new_recs, new_terms = self._pair_arrays(name, self._pairs_of(name, ids))
-            self.pairs[name] = (
-                np.concatenate([recs[keep], new_recs]),
-                np.concatenate([terms[keep], new_terms]),
-            )
+            at = np.searchsorted(recs, new_recs, side="right")  # still ordered by record
+            self.pairs[name] = (np.insert(recs, at, new_recs), np.insert(terms, at, new_terms))
 
     def refresh(self) -> bool:
         """Follow the database; False when the ids are too sparse for arrays (count in SQL)."""
@@ -327,12 +333,21 @@ class FacetIndex:
         coded = name if name in self.codes else _RELATION_CODES.get(name)
         return self.codes[coded].value[code] if coded else str(code)
 
-    def _count(self, name: str, mask: np.ndarray) -> dict[str, int]:
+    def _count(self, name: str, mask: np.ndarray, ids: np.ndarray | None = None) -> dict[str, int]:
+        """The counts of facet `name` among the records of `mask`; `ids`, when given, are those
+        records (few, see SMALL_SELECTION)."""
         if name in _RELATIONS:
             recs, terms = self.pairs[name]
-            selected = terms[mask[recs]]
+            if ids is None:
+                selected = terms[mask[recs]]
+            else:
+                starts = np.searchsorted(recs, ids, side="left")
+                lengths = np.searchsorted(recs, ids, side="right") - starts
+                # The positions starts[i] … starts[i] + lengths[i] - 1 of every record, in one array.
+                firsts = np.cumsum(lengths) - lengths
+                selected = terms[np.repeat(starts - firsts, lengths) + np.arange(lengths.sum())]
         else:
-            selected = self.columns[name][mask]
+            selected = self.columns[name][mask if ids is None else ids]
             selected = selected[selected >= 0]
         if not len(selected):
             return {}
@@ -365,19 +380,30 @@ class FacetIndex:
         everything = base.copy()
         for mask in masks.values():
             everything &= mask
-        out: dict[str, dict[str, int]] = {TOTAL: {"": int(everything.sum())}}
+        total = int(np.count_nonzero(everything))
+        out: dict[str, dict[str, int]] = {TOTAL: {"": total}}
+        few = self._few(everything, total)
         for name in counted:
             if name in masks:
                 own = base.copy()
                 for other, mask in masks.items():
                     if other != name:
                         own &= mask
+                counted_values = self._count(name, own, self._few(own))
             else:
-                own = everything
-            counted_values = self._count(name, own)
+                counted_values = self._count(name, everything, few)
             if counted_values:
                 out[name] = counted_values
         return Selection(self, out, everything)
+
+    @staticmethod
+    def _few(mask: np.ndarray, total: int | None = None) -> np.ndarray | None:
+        """The records of `mask` when there are few of them (SMALL_SELECTION), else None."""
+        if total is None:
+            total = int(np.count_nonzero(mask))
+        if total > SMALL_SELECTION:
+            return None
+        return np.flatnonzero(mask).astype(np.int32)
 
     # --- ordering ---------------------------------------------------------------------------
 

@@ -94,8 +94,16 @@ def combinations(corpus):
         yield {**a, **b}
 
 
+@pytest.fixture(params=["one pass", "record by record"])
+def counting(request, monkeypatch):
+    """Both ways the index counts: one pass over every record, and record by record for a small
+    selection (every selection of the corpus is small by default)."""
+    monkeypatch.setattr(facet_index, "SMALL_SELECTION", -1 if request.param == "one pass" else 10**9)
+    return request.param
+
+
 @pytest.mark.parametrize("visible_all", [False, True], ids=["public", "coordinator"])
-def test_the_index_counts_what_the_database_counts(corpus, users, visible_all):
+def test_the_index_counts_what_the_database_counts(corpus, users, visible_all, counting):
     user = users["coordinator"] if visible_all else AnonymousUser()
     checked = 0
     for given in combinations(corpus):
@@ -120,7 +128,7 @@ def in_sql(filters=None) -> dict:
     return selectors.facet_counts_in_sql(user=AnonymousUser(), filters=filters or selectors.Filters())
 
 
-def test_audited_writes_are_followed_without_building_again(corpus, users, make_recommendation):
+def test_audited_writes_are_followed_without_building_again(corpus, users, make_recommendation, counting):
     by_theme = selectors.Filters(theme=["fi-theme-2"])
     assert indexed() == in_sql() and indexed(by_theme) == in_sql(by_theme)
     assert facet_index.builds() == 1
@@ -156,6 +164,8 @@ def test_audited_writes_are_followed_without_building_again(corpus, users, make_
     ):
         assert indexed(filters) == in_sql(filters)
     assert facet_index.builds() == 1, "audited writes are read again, not built again"
+    for recs, _terms in facet_index._index.pairs.values():
+        assert (recs[1:] >= recs[:-1]).all(), "the pairs stay ordered by record"
 
 
 def test_writes_around_the_services_build_the_index_again(corpus):
