@@ -30,10 +30,13 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
+from . import terms
 from .models import AffectedGroup, FacetCountSnapshot, Mechanism, Recommendation, Theme
 
 # FacetCountSnapshot's row holding the generation (see models._drop_facet_counts).
 GENERATION = "generation"
+# FacetCountSnapshot's row holding the vocabulary stamp (see models._vocabulary_written, terms.py).
+VOCABULARY = "vocabulary"
 TOTAL = "_total"
 # Beyond this highest id per row (ids of a sparse sequence), the arrays would mostly hold gaps:
 # the counts are left to the database.
@@ -116,6 +119,7 @@ class _State:
     hash_at: str | None  # the hash of the entry the index was built up to, as stored now
     generation: str | None
     max_id: int
+    vocabulary: str = ""  # the vocabulary stamp (terms.py)
     count: int | None = None  # the number of recommendations, read by a build
 
 
@@ -132,6 +136,7 @@ class FacetIndex:
         self.last_hash: str | None = None
         self.generation: str | None = None
         self.max_id = 0
+        self.vocabulary: str | None = None  # the vocabulary stamp read by the last refresh
         self.builds = 0  # full builds, for tests and the benchmark
         self.sparse = False
         self._rank_cache: dict[str, np.ndarray] = {}
@@ -148,17 +153,19 @@ class FacetIndex:
         from adolat.lib.models import AuditEntry
 
         audit = _qn(AuditEntry._meta.db_table)
+        snapshot = _qn(FacetCountSnapshot._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT (SELECT MAX(seq) FROM {audit}),"  # noqa: S608 — table names only
                 f" (SELECT hash FROM {audit} WHERE seq = (SELECT MAX(seq) FROM {audit})),"
                 f" (SELECT hash FROM {audit} WHERE seq = %s),"
-                f" (SELECT fingerprint FROM {_qn(FacetCountSnapshot._meta.db_table)} WHERE scope = %s),"
-                f" (SELECT MAX(id) FROM {_qn(Recommendation._meta.db_table)})",
-                [self.last_seq, GENERATION],
+                f" (SELECT fingerprint FROM {snapshot} WHERE scope = %s),"
+                f" (SELECT MAX(id) FROM {_qn(Recommendation._meta.db_table)}),"
+                f" (SELECT fingerprint FROM {snapshot} WHERE scope = %s)",
+                [self.last_seq, GENERATION, VOCABULARY],
             )
-            last_seq, last_hash, hash_at, generation, max_id = cursor.fetchone()
-        return _State(last_seq or 0, last_hash, hash_at, generation, max_id or 0)
+            last_seq, last_hash, hash_at, generation, max_id, vocabulary = cursor.fetchone()
+        return _State(last_seq or 0, last_hash, hash_at, generation, max_id or 0, vocabulary or "")
 
     def _rows(self, ids: list[int] | None):
         """(id, is_published, facet columns…) of the given recommendations, or of all."""
@@ -273,6 +280,11 @@ class FacetIndex:
     def refresh(self) -> bool:
         """Follow the database; False when the ids are too sparse for arrays (count in SQL)."""
         state = self.state()
+        serves = self._follow(state)
+        self.vocabulary = state.vocabulary
+        return serves
+
+    def _follow(self, state: _State) -> bool:
         fresh = (
             self.builds
             and state.generation == self.generation
@@ -338,14 +350,7 @@ class FacetIndex:
         records (few, see SMALL_SELECTION)."""
         if name in _RELATIONS:
             recs, terms = self.pairs[name]
-            if ids is None:
-                selected = terms[mask[recs]]
-            else:
-                starts = np.searchsorted(recs, ids, side="left")
-                lengths = np.searchsorted(recs, ids, side="right") - starts
-                # The positions starts[i] … starts[i] + lengths[i] - 1 of every record, in one array.
-                firsts = np.cumsum(lengths) - lengths
-                selected = terms[np.repeat(starts - firsts, lengths) + np.arange(lengths.sum())]
+            selected = terms[mask[recs]] if ids is None else terms[_positions(recs, ids)[0]]
         else:
             selected = self.columns[name][mask if ids is None else ids]
             selected = selected[selected >= 0]
@@ -394,7 +399,22 @@ class FacetIndex:
                 counted_values = self._count(name, everything, few)
             if counted_values:
                 out[name] = counted_values
-        return Selection(self, out, everything)
+        return Selection(self, out, everything, self.vocabulary)
+
+    def tags(self, name: str, ids: list[int]) -> dict[int, list]:
+        """The terms of relation `name` of each of the records `ids` (ids, or codes for states)."""
+        recs, terms = self.pairs[name]
+        ids = np.asarray(ids, dtype=np.int32)
+        at, lengths = _positions(recs, ids)
+        values = terms[at].tolist()
+        coded = _RELATION_CODES.get(name)
+        if coded:
+            values = [self.codes[coded].value[v] for v in values]
+        out, start = {}, 0
+        for rec, length in zip(ids.tolist(), lengths.tolist(), strict=True):
+            out[rec] = values[start : start + length]
+            start += length
+        return out
 
     @staticmethod
     def _few(mask: np.ndarray, total: int | None = None) -> np.ndarray | None:
@@ -448,6 +468,16 @@ class FacetIndex:
         return [int(i) for i in ids[order_of[offset : offset + limit]]]
 
 
+def _positions(recs: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the pairs of the records `ids` (int32) are in `recs` (ordered): their positions, record
+    after record, and how many each record has."""
+    starts = np.searchsorted(recs, ids, side="left")
+    lengths = np.searchsorted(recs, ids, side="right") - starts
+    # starts[i] … starts[i] + lengths[i] - 1 for every record, in one array.
+    firsts = np.cumsum(lengths) - lengths
+    return np.repeat(starts - firsts, lengths) + np.arange(lengths.sum()), lengths
+
+
 @dataclass
 class Selection:
     """What one filter set selects: the facet counts, and the pages of the selected records."""
@@ -455,10 +485,15 @@ class Selection:
     index: FacetIndex
     counts: dict[str, dict[str, int]]
     mask: np.ndarray
+    vocabulary: str | None = None  # the vocabulary stamp read with the counts (terms.py)
 
     def page_ids(self, order: tuple[str, ...], offset: int, limit: int) -> list[int]:
         with _lock:
             return self.index.ordered_ids(self.mask, order, offset, limit)
+
+    def tags(self, name: str, ids: list[int]) -> dict[int, list]:
+        with _lock:
+            return self.index.tags(name, ids)
 
 
 _index = FacetIndex()
@@ -480,10 +515,12 @@ def counts(*, visible_all: bool, filters, counted: tuple[str, ...]) -> dict[str,
 
 
 def reset() -> None:
-    """Forget the index (tests start each from their own database)."""
+    """Forget the index and the terms read under its vocabulary stamp (tests start each from their
+    own database)."""
     global _index
     with _lock:
         _index = FacetIndex()
+        terms.forget()
 
 
 def builds() -> int:

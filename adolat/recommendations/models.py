@@ -2,7 +2,7 @@ import contextvars
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models.signals import m2m_changed, post_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
@@ -401,9 +401,9 @@ def _drop_facet_counts(**kwargs) -> None:
 
 
 def _drop_snapshots() -> None:
-    from .facet_index import GENERATION, new_generation
+    from .facet_index import GENERATION, VOCABULARY, new_generation
 
-    FacetCountSnapshot.objects.exclude(scope=GENERATION).delete()
+    FacetCountSnapshot.objects.exclude(scope__in=(GENERATION, VOCABULARY)).delete()
     FacetCountSnapshot.objects.update_or_create(
         scope=GENERATION, defaults={"fingerprint": new_generation(), "counts": {}}
     )
@@ -412,6 +412,23 @@ def _drop_snapshots() -> None:
 @receiver(post_delete, sender=Recommendation, dispatch_uid="facet_counts_on_delete")
 def _recommendation_deleted(sender, **kwargs) -> None:
     _drop_facet_counts()
+
+
+def _vocabulary_written(**kwargs) -> None:
+    """A term of a vocabulary the list page names (terms.py) was saved or deleted: move the
+    vocabulary stamp the term cache of every process follows (one UPDATE)."""
+    from .facet_index import VOCABULARY, new_generation
+
+    stamp = new_generation()
+    if not FacetCountSnapshot.objects.filter(scope=VOCABULARY).update(fingerprint=stamp):
+        FacetCountSnapshot.objects.update_or_create(
+            scope=VOCABULARY, defaults={"fingerprint": stamp, "counts": {}}
+        )
+
+
+for _model in (Country, Mechanism, Theme, AffectedGroup, SdgGoal, SourceDocument):
+    for _signal in (post_save, post_delete):
+        _signal.connect(_vocabulary_written, sender=_model, dispatch_uid=f"vocabulary_{_model.__name__}")
 
 
 # True while the services rewrite a record's tags: they save the record and record the change in

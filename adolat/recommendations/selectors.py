@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from adolat.accounts.permissions import can_see_unpublished_recommendations
 
-from . import facet_index, search
+from . import facet_index, search, terms
 from .models import (
     AffectedGroup,
     Country,
@@ -315,6 +315,10 @@ class Selection:
 
     counts: dict[str, dict[str, int]]
     page_ids: Callable[[int, int], list[int]] | None = None
+    # When the facet index served: the vocabulary stamp read with the counts (terms.py), and a
+    # reader of the tags of given records (`tags(facet, ids)`, facet_index.FacetIndex.tags).
+    vocabulary: str | None = None
+    tags: Callable[[str, list[int]], dict[int, list]] | None = None
 
     @property
     def total(self) -> int:
@@ -333,7 +337,12 @@ def recommendation_selection(
         )
         if selected is not None:
             order = SORTS[filters.sort]
-            return Selection(selected.counts, lambda offset, limit: selected.page_ids(order, offset, limit))
+            return Selection(
+                selected.counts,
+                lambda offset, limit: selected.page_ids(order, offset, limit),
+                selected.vocabulary,
+                selected.tags,
+            )
     return Selection(facet_counts_in_sql(user=user, filters=filters))
 
 
@@ -370,7 +379,7 @@ def recommendation_paginator(
         selection = recommendation_selection(user=user, filters=filters, counted=())
         if selection.page_ids is not None:
             return RecommendationPaginator(
-                queryset, per_page, count=selection.total, page_ids=selection.page_ids, user=user
+                queryset, per_page, count=selection.total, selection=selection, user=user
             )
     count = facet_counts_in_sql(user=user, filters=filters)[TOTAL][""] if filters.is_empty() else None
     return RecommendationPaginator(queryset, per_page, count=count)
@@ -408,19 +417,27 @@ class Facets(list):
 
 
 def _vocab_facet(
-    name, label, model, key_attr, value_attr, counts, selected, *, most: int | None = None
+    name, label, model, key_attr, value_attr, counts, selected, *, most: int | None = None, vocabulary=None
 ) -> Facet:
     """Terms of `model` counted (by `key_attr`, the key the counts use) or selected (by
-    `value_attr`, the filter's value), in the model's order. One query. With `most`, only the terms
-    that can be among the `most` most frequent (ties included) are read, and the selected ones;
-    `omitted` says how many counted terms were not read."""
+    `value_attr`, the filter's value), in the model's order: from the terms known under the
+    `vocabulary` stamp (terms.py, no query), else one query. With `most`, only the terms that can be
+    among the `most` most frequent (ties included) are read, and the selected ones; `omitted` says
+    how many counted terms were not read."""
     counted = counts.get(name, {})
     keys, omitted = list(counted), 0
     if most is not None and len(counted) > most:
         least = sorted(counted.values(), reverse=True)[most - 1]
         keys = [key for key, n in counted.items() if n >= least]
         omitted = len(counted) - len(keys)
-    rows = model.objects.filter(Q(**{f"{key_attr}__in": keys}) | Q(**{f"{value_attr}__in": selected}))
+
+    def field(attr):
+        return model._meta.pk if attr == "pk" else model._meta.get_field(attr)
+
+    # As the terms hold them (the counts' keys are text).
+    wanted = {key_attr: [field(key_attr).to_python(key) for key in keys]}
+    wanted[value_attr] = [*wanted.get(value_attr, ()), *map(field(value_attr).to_python, selected)]
+    rows = terms.lookup(model, vocabulary, **wanted)
     options = []
     for o in rows:
         value = getattr(o, value_attr)
@@ -450,22 +467,27 @@ LONG_FACETS = ("state", "theme", "group", "document")
 
 
 def recommendation_facets(
-    *, user, filters: Filters, counts: dict | None = None, expanded: str = ""
+    *, user, filters: Filters, selection: Selection | None = None, expanded: str = ""
 ) -> Facets:
     """Counts per facet value. Each facet is counted with every other filter applied but its own,
     so a reader can widen a choice as well as narrow it. A fixed number of queries: the counts
-    (facet_counts, unless given), then the names of the terms of each vocabulary. The long facets
-    are cut to their FACET_SHOWN most frequent values, except the one `expanded` names."""
-    if counts is None:
-        counts = facet_counts(user=user, filters=filters)
+    (recommendation_selection, unless given), then the names of the terms of each vocabulary, one
+    query each, none for the terms known under the selection's vocabulary stamp (terms.py). The long
+    facets are cut to their FACET_SHOWN most frequent values, except the one `expanded` names."""
+    if selection is None:
+        selection = recommendation_selection(user=user, filters=filters)
+    counts, vocabulary = selection.counts, selection.vocabulary
 
     def most(name: str) -> int | None:
         return None if name == expanded else FACET_SHOWN
 
+    def vocab_facet(*args, **kwargs) -> Facet:
+        return _vocab_facet(*args, **kwargs, vocabulary=vocabulary)
+
     facets = Facets(
         [
-            _vocab_facet("mechanism", _("Mechanism"), Mechanism, "pk", "code", counts, filters.mechanism),
-            _vocab_facet(
+            vocab_facet("mechanism", _("Mechanism"), Mechanism, "pk", "code", counts, filters.mechanism),
+            vocab_facet(
                 "document",
                 _("Document / session"),
                 SourceDocument,
@@ -475,8 +497,8 @@ def recommendation_facets(
                 filters.document,
                 most=most("document"),
             ),
-            _vocab_facet("theme", _("Theme"), Theme, "pk", "code", counts, filters.theme, most=most("theme")),
-            _vocab_facet(
+            vocab_facet("theme", _("Theme"), Theme, "pk", "code", counts, filters.theme, most=most("theme")),
+            vocab_facet(
                 "group",
                 _("Affected group"),
                 AffectedGroup,
@@ -486,7 +508,7 @@ def recommendation_facets(
                 filters.group,
                 most=most("group"),
             ),
-            _vocab_facet("sdg", _("SDG goal"), SdgGoal, "number", "number", counts, filters.sdg),
+            vocab_facet("sdg", _("SDG goal"), SdgGoal, "number", "number", counts, filters.sdg),
             _choice_facet("position", _("Position of the state"), Position.choices, counts, filters.position),
             _choice_facet("status", _("Implementation status"), Status.choices, counts, filters.status),
         ]
@@ -503,7 +525,7 @@ def recommendation_facets(
         )
     )
     facets.append(
-        _vocab_facet(
+        vocab_facet(
             "state",
             _("Recommending state"),
             Country,
@@ -529,20 +551,77 @@ def recommendation_facets(
 # --- Pages ----------------------------------------------------------------------------------------
 
 
+# What a row of a list names that memory holds: the vocabularies a recommendation refers to by
+# foreign key (select_related), and its tags the facet index holds (Prefetch to_attr → facet,
+# vocabulary, the field the index keeps). Read from the terms of terms.py instead of joins and
+# prefetch queries when the facet index served the page.
+_VOCABULARY_KEYS = ("mechanism", "document", "country")
+_INDEXED_TAGS = {
+    "listed_states": ("state", Country, "code"),
+    "listed_themes": ("theme", Theme, "pk"),
+    "listed_groups": ("group", AffectedGroup, "pk"),
+    "listed_goals": ("sdg", SdgGoal, "number"),
+}
+
+
+class _NamedFromMemory:
+    """The select_related and prefetches of a list without what memory holds (`related`,
+    `lookups`), and `fill(rows)`, which gives the rows read with them what was left out."""
+
+    def __init__(self, selection: "Selection", related, lookups):
+        self.selection = selection
+        # select_related("mechanism", ...) is {"mechanism": {}, ...}; True selects every relation.
+        self.joined, self.related = [], related
+        if isinstance(related, dict):
+            self.joined = [name for name in _VOCABULARY_KEYS if related.get(name) == {}]
+            self.related = {k: v for k, v in related.items() if k not in self.joined} or False
+        self.listed = [p.to_attr for p in lookups if getattr(p, "to_attr", None) in _INDEXED_TAGS]
+        self.lookups = [p for p in lookups if getattr(p, "to_attr", None) not in _INDEXED_TAGS]
+
+    def fill(self, rows: list) -> None:
+        stamp = self.selection.vocabulary
+        for name in self.joined:
+            field = Recommendation._meta.get_field(name)
+            keys = {getattr(r, field.attname) for r in rows} - {None}
+            found = {t.pk: t for t in terms.lookup(field.related_model, stamp, pk=keys)}
+            for r in rows:
+                key = getattr(r, field.attname)
+                if key is None or key in found:
+                    field.set_cached_value(r, found.get(key))
+        ids = [r.pk for r in rows]
+        for attr in self.listed:
+            facet, model, key_field = _INDEXED_TAGS[attr]
+            tags = self.selection.tags(facet, ids)
+            found = terms.lookup(model, stamp, **{key_field: {k for keys in tags.values() for k in keys}})
+            place = {getattr(t, key_field): i for i, t in enumerate(found)}  # found is in order
+            for r in rows:
+                listed = sorted((k for k in tags[r.pk] if k in place), key=place.__getitem__)
+                setattr(r, attr, [found[place[k]] for k in listed])
+
+
 class RecommendationPaginator(Paginator):
     """Pages of a recommendation list. The count may be given (the facets already counted the
-    list); a page is read as its ids first — from the facet index when `page_ids` is given, else
-    from the database's index of the order alone — and then its rows, so a page deep in the list
-    does not join and discard every row before it. Ids from the index are read among the records
-    `user` may see (the index was brought up to date at the start of the request)."""
+    list); a page is read as its ids first — from the facet index when a `selection` it served is
+    given, else from the database's index of the order alone — and then its rows, so a page deep in
+    the list does not join and discard every row before it. Ids from the index are read among the
+    records `user` may see (the index was brought up to date at the start of the request); the
+    vocabulary the rows name is then read from memory (_NamedFromMemory)."""
 
     def __init__(
-        self, object_list, per_page, *, count: int | None = None, page_ids=None, user=None, **kwargs
+        self,
+        object_list,
+        per_page,
+        *,
+        count: int | None = None,
+        selection: "Selection | None" = None,
+        user=None,
+        **kwargs,
     ):
         super().__init__(object_list, per_page, **kwargs)
         if count is not None:
             self.count = count  # replaces the cached property's COUNT(*)
-        self.page_ids = page_ids
+        self.selection = selection
+        self.page_ids = selection.page_ids if selection is not None else None
         self.user = user
 
     def page(self, number):
@@ -556,8 +635,16 @@ class RecommendationPaginator(Paginator):
             # The same select_related and prefetches, without the filters the ids already applied
             # (a search would run again), within what the person may see.
             rows = self.object_list.model.objects.visible_to(self.user).filter(pk__in=ids)
-            rows.query.select_related = self.object_list.query.select_related
-            rows = rows.prefetch_related(*self.object_list._prefetch_related_lookups)
+            related = self.object_list.query.select_related
+            lookups = self.object_list._prefetch_related_lookups
+            named = None
+            if self.selection is not None and self.selection.vocabulary is not None and ids:
+                named = _NamedFromMemory(self.selection, related, lookups)
+                related, lookups = named.related, named.lookups
+            rows.query.select_related = related
+            rows = list(rows.prefetch_related(*lookups))
+            if named is not None:
+                named.fill(rows)
         else:
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
             rows = self.object_list.filter(pk__in=ids)

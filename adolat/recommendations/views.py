@@ -37,11 +37,11 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
     selection = selectors.recommendation_selection(user=request.user, filters=filters)
     expanded = request.GET.get("more", "")
     facets = selectors.recommendation_facets(
-        user=request.user, filters=filters, counts=selection.counts, expanded=expanded
+        user=request.user, filters=filters, selection=selection, expanded=expanded
     )
     # The facets have counted the list already.
     paginator = selectors.RecommendationPaginator(
-        qs, size, count=facets.total, page_ids=selection.page_ids, user=request.user
+        qs, size, count=facets.total, selection=selection, user=request.user
     )
     page = paginator.get_page(request.GET.get("page"))
     query = filters.as_query()

@@ -307,3 +307,107 @@ def test_ids_too_sparse_for_arrays_are_counted_by_the_database(client, corpus, m
     assert 10_000 in [r.pk for r in response.context["page"]]
     assert selectors.facet_counts(user=AnonymousUser(), filters=selectors.Filters()) == in_sql()
     assert facet_index.builds() == 1, "not built again on every page"
+
+
+# --- The names of the terms (terms.py) ----------------------------------------------------------
+
+
+def labels(response, name: str) -> dict[str, str]:
+    return {o.value: o.label for f in response.context["facets"] if f.name == name for o in f.options}
+
+
+def test_a_list_page_names_its_terms_from_memory_until_one_is_written(client, corpus):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from adolat.recommendations import terms
+
+    query = {"q": "prisons"}
+    client.get("/", query)
+    terms.forget()
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get("/", query)
+    with CaptureQueriesContext(connection) as warm:
+        second = client.get("/", query)
+    # Nothing read of the vocabularies: the index's state, the search, the rows.
+    tables = [m._meta.db_table for m in (Mechanism, SourceDocument, Theme, AffectedGroup, SdgGoal, Country)]
+    assert [q["sql"] for q in cold if f'"{Theme._meta.db_table}"' in q["sql"]]
+    assert not [q["sql"] for q in warm for table in tables if f'"{table}"' in q["sql"]]
+    assert len(warm) == 3
+    for name in ("mechanism", "document", "theme", "group", "sdg", "state"):
+        assert labels(second, name) == labels(first, name) != {}, name
+    assert labels(second, "theme")["fi-theme-1"] == "T1"
+
+    # A rename (as the administration saves it) is shown on the next page.
+    theme = corpus["themes"][1]
+    theme.name_en, theme.name_ru = "Prisons", "Тюрьмы"
+    theme.save()
+    assert labels(client.get("/", query), "theme")["fi-theme-1"] == "Prisons"
+    # The terms kept are translated when shown.
+    client.cookies["django_language"] = "ru"
+    assert labels(client.get("/", query), "theme")["fi-theme-1"] == "Тюрьмы"
+    # So is a deleted term: it is no longer named.
+    client.cookies["django_language"] = "en"
+    state = corpus["states"][0]
+    assert state.code in labels(client.get("/", query), "state")
+    Recommendation.recommending_states.through.objects.filter(country=state).delete()
+    state.delete()
+    assert state.code not in labels(client.get("/", query), "state")
+
+
+def test_a_term_written_without_signals_is_read_when_first_counted(client, corpus):
+    client.get("/")
+    (new,) = Theme.objects.bulk_create([Theme(code="fi-theme-new", name_en="Brand new")])
+    rec = Recommendation.objects.filter(is_published=True).order_by("pk").first()
+    services.recommendation_update(
+        recommendation=rec,
+        data=services.RecommendationData(
+            country=rec.country, mechanism=rec.mechanism, text_en=rec.text_en, is_published=True, themes=[new]
+        ),
+        source="command",
+    )
+    assert labels(client.get("/"), "theme")["fi-theme-new"] == "Brand new"
+    # A filter naming a term that does not exist names nothing.
+    assert "fi-theme-none" not in labels(client.get("/", {"theme": "fi-theme-none"}), "theme")
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_pages_served_from_memory_read_as_pages_served_by_the_database(client, corpus, settings, language):
+    """The rows of a list page and of the API name their mechanism, document, state, recommending
+    states, themes, groups and goals from memory when the index served the page; they say what the
+    database says, in the same order."""
+    import re
+
+    corpus["themes"][2].name_ru = "Тема два"
+    corpus["themes"][2].save()
+    client.cookies["django_language"] = language
+    pages = [
+        ("/", {"size": 100}),
+        ("/", {"q": "prisons", "sort": "position"}),
+        ("/", {"theme": "fi-theme-3", "state": "ES"}),
+        ("/api/v1/recommendations", {"page_size": 100}),
+        ("/api/v1/recommendations", {"q": "courts", "sdg": corpus["goals"][1].number}),
+    ]
+
+    def shown(url, query):
+        response = client.get(url, query)
+        assert response.status_code == 200
+        if url.startswith("/api"):
+            return response.json()
+        rows = re.search(r'<ol class="recs".*?</ol>', response.content.decode(), re.S).group(0)
+        facets = [
+            (f.name, [(o.value, o.label, o.count) for o in f.options]) for f in response.context["facets"]
+        ]
+        return rows, facets
+
+    settings.ADOLAT_FACET_INDEX = True
+    client.get("/")  # terms read once; the pages below name them from memory
+    from_memory = [shown(url, query) for url, query in pages]
+    settings.ADOLAT_FACET_INDEX = False
+    from_database = [shown(url, query) for url, query in pages]
+    assert from_memory == from_database
+    rows = from_memory[0][0]
+    assert ("Тема два" if language == "ru" else "T2") in rows and "DOC/1" in rows
+    assert ("Франция, Испания" if language == "ru" else "France, Spain") in rows
+    api = from_memory[3]["results"][1]
+    assert api["themes"] and api["recommending_states"] and api["sdg_goals"]
