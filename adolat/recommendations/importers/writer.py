@@ -536,6 +536,11 @@ class Item:
         return self.rec.paragraph or self.rec.where or None
 
 
+# Above this many matched records, the tags of all the records read are read in one query per tag
+# table (see Writer._stored_records); below it, by lists of ids.
+TAGS_IN_ONE_QUERY_ABOVE = 2000
+
+
 def _problem_row(where: str):
     where = (where or "").strip()
     if not where:
@@ -1152,9 +1157,13 @@ class Writer:
         others = {name: column for name, column in M2M_COLUMNS.items() if name != "recommending_states"}
         listed = self.scope.get("document_id__in")
         in_scope = listed is None or {self.rows[pk][_DOCUMENT] for pk in wanted} <= set(listed)
-        if len(wanted) > 2000 and in_scope:
+        if len(wanted) > TAGS_IN_ONE_QUERY_ABOVE and in_scope:
             # Most of the records read: one query over them all is cheaper than id lists.
             through_filter = {f"recommendation__{name}": value for name, value in self.scope.items()}
+            # Redundant bounds that let PostgreSQL read the tags of these ids through the table's
+            # index rather than hash the whole table (a re-import's records are contiguous: the
+            # themes of 20,000 records among 250,000 in 43 ms instead of 125).
+            through_filter.update(recommendation_id__gte=min(wanted), recommendation_id__lte=max(wanted))
             for name, column in others.items():
                 through = getattr(Recommendation, name).through
                 rows = through.objects.filter(**through_filter).values_list("recommendation_id", column)

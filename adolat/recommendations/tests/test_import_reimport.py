@@ -98,7 +98,10 @@ def test_an_unchanged_file_writes_nothing_and_every_row_is_unchanged_without_bui
     assert built == []
 
 
-def test_tags_people_added_keep_a_reimported_row_unchanged(users):
+@pytest.mark.parametrize("read", ["by ids", "in one query"])
+def test_tags_people_added_keep_a_reimported_row_unchanged(users, monkeypatch, read):
+    if read == "in one query":
+        monkeypatch.setattr(writer, "TAGS_IN_ONE_QUERY_ABOVE", 0)
     data = upr_csv(rows(8))
     run_import(data, filename="f.csv", country="TJ")
     rec = Recommendation.objects.get(text_en__contains="number 5 ")
