@@ -7,14 +7,17 @@ Built here from escaped strings, a row costs a fraction of that. The markup is t
 recommendations/list.html had; the page's other parts stay in the template. The same holds for
 the values of the facets (up to 15 each, some 60 a page)."""
 
+import functools
+import html
+
 from django import template
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import escape
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from adolat.recommendations.models import Position, Status
 
@@ -22,6 +25,24 @@ register = template.Library()
 
 # A row shows the beginning of the text; the rest is on the recommendation's page.
 TEXT_CHARS = 420
+
+
+def escape(value) -> str:
+    """django.utils.html.escape's text (the same five characters), without its lazy-string wrapper
+    and its SafeString: several hundred values a page."""
+    return html.escape(str(value))
+
+
+def _number_format():
+    """django.utils.formats.localize for integers, its format settings looked up once."""
+    language = get_language()
+    return functools.partial(
+        numberformat.format,
+        decimal_sep=get_format("DECIMAL_SEPARATOR", language, use_l10n=True),
+        grouping=get_format("NUMBER_GROUPING", language, use_l10n=True),
+        thousand_sep=get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
+        use_l10n=True,
+    )
 
 
 def _beginning(text: str) -> str:
@@ -89,7 +110,7 @@ def recommendation_rows(recs, path: str) -> SafeString:
 @register.simple_tag
 def facet_options(facet) -> SafeString:
     """The `<li>` of each value of `facet`: a checkbox, the value's name and its count."""
-    name = escape(facet.name)
+    name, localize = escape(facet.name), _number_format()
     return mark_safe(  # noqa: S308 — every value escaped
         "".join(
             f'<li><label><input type="checkbox" name="{name}" value="{escape(o.value)}"'

@@ -313,3 +313,20 @@ class TestListRows:
         )
         assert re.search(r'name="position" value="noted"\s*>\s*noted <span class="count">1</span>', body)
         assert re.search(r'name="state" value="ES"\s*>\s*Spain <span class="count">1</span>', body)
+
+    @pytest.mark.parametrize("language", ["en", "ru", "tg"])
+    def test_a_facet_count_is_written_as_the_language_writes_numbers(self, settings, language):
+        from django.utils import translation
+        from django.utils.formats import localize
+
+        from adolat.recommendations.selectors import Facet, FacetOption
+        from adolat.recommendations.templatetags.recommendation_list import facet_options
+
+        settings.USE_THOUSAND_SEPARATOR = True
+        facet = Facet("theme", "Theme", [FacetOption("a&b", 'Prisons <"old">', 1234567, False)])
+        with translation.override(language):
+            written = facet_options(facet)
+            expected = localize(1234567)
+        assert expected != "1234567"
+        assert f'<span class="count">{expected}</span>' in written
+        assert 'value="a&amp;b"' in written and "Prisons &lt;&quot;old&quot;&gt;" in written
