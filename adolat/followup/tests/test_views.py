@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from adolat.followup import services
 from adolat.followup.models import Assessment, Assignment, Notification, ProgressReport, ReportingPeriod
@@ -73,6 +74,54 @@ def test_my_work_shows_a_coordinator_what_waits_and_disagreements(users, rec, as
     assert [r.pk for r in response.context["work"].disagreements] == [rec.pk]
     body = response.content.decode()
     assert reverse("followup:report-detail", args=[submitted.pk]) in body
+
+
+def test_the_coordinators_tables_of_my_work_say_what_each_row_is(
+    users, orgs, rec, assignment, period, make_report
+):
+    """The rows of "my work" a coordinator sees at scale (rendered by followup_tags): a waiting
+    report with its body, period, day and proposed status; a disagreement with both sides; an
+    overdue report linked when one is in progress, and for a focal point the way to write it."""
+    from adolat.followup.selectors import DueReport
+    from adolat.followup.templatetags.followup_tags import disagreement_rows, overdue_rows, waiting_rows
+
+    orgs["justice"].name_en = "Ministry <of> Justice"
+    orgs["justice"].save()
+    submitted = make_report(assignment, "submitted", proposed_status="implemented")
+    detail = reverse("followup:report-detail", args=[submitted.pk])
+    services.assessment_create(
+        recommendation=rec, rating="not_implemented", reasoning="No law", by=users["cso_contributor"]
+    )
+    c = client_for(users["coordinator"])
+    c.cookies["django_language"] = "en"
+    response = c.get(reverse("followup:my-work"))
+    body = re.sub(r"\s+", " ", response.content.decode())
+    day = timezone.localtime(submitted.submitted_at).strftime("%Y-%m-%d")
+    assert (
+        f"<td>Ministry &lt;of&gt; Justice</td><td>{period}</td> <td>{day}</td>"
+        '<td><span class="badge st-implemented">implemented</span></td>'
+        f' <td><a href="{detail}">Review</a></td>'
+    ) in body
+    recommendation = reverse("recommendations:detail", args=[rec.pk])
+    text = "Establish a national preventive mechanism"
+    assert (
+        f'<a href="{recommendation}">{rec.reference}</a> <span class="muted">{text}</span></td>'
+        ' <td><span class="badge st-not_started">not started</span></td>'
+        ' <td><span class="badge st-not_implemented">not implemented</span> · '
+    ) in body
+
+    waiting = DueReport(assignment, period, submitted)
+    owed = DueReport(assignment, period, None)
+    write = reverse("followup:report-create", args=[assignment.pk]) + f"?period={period.pk}"
+    with translation.override("ru"):
+        assert f'<a href="{detail}">Открыть отчет</a>' in overdue_rows([waiting], False)
+        assert f'<a href="{write}">Составить отчет</a>' in overdue_rows([owed], True)
+        assert "<a " not in overdue_rows([owed], False).split("</td>", 1)[1]
+        assert f"<td>{period.due:%Y-%m-%d}</td>" in overdue_rows([owed], False)
+    assert "<td>—</td>" in waiting_rows(
+        [ProgressReport(pk=submitted.pk, assignment=assignment, organisation=orgs["justice"])]
+    )
+    assert disagreement_rows([]) == "" == waiting_rows([]) == overdue_rows([], True)
 
 
 def test_my_work_has_clear_empty_states(users):
