@@ -1,16 +1,15 @@
-"""The terms a list page names beside its facet counts, kept per process.
+"""The terms a list page names, kept per process.
 
-The facets of the list name the mechanisms, documents, themes, groups, goals and states their
-counts are about. Read from the database, that is six queries on every list page, a third of the
-time of a page that finds a few records. This cache keeps the terms read so far (model
-instances, so that names are translated when shown) and forgets them all when the vocabulary
-stamp moves: a row of FacetCountSnapshot that models.py moves whenever one of those terms is
-saved or deleted, read by the facet index in the query it makes on every
-request anyway (facet_index.FacetIndex.state). A term not known yet (a new one, or one written
-without signals, as `adolat load-vocabularies` inserts them) is read from the database when asked
-for. Only the terms asked for are kept: documents run into the thousands at the UN's scale; of
-every term, its place in the model's order as the database sorts (one query per vocabulary and
-stamp).
+The facets and rows of the list name mechanisms, documents, states, themes, groups and goals.
+Read from the database, that is six queries and two prefetches on every list page, more than half
+of the time of a page that finds a few records. This cache keeps the terms read so far (model
+instances, so that names are translated when shown) and forgets them all when the vocabulary stamp
+moves: a row of FacetCountSnapshot that models.py moves whenever one of those terms is saved or
+deleted, read by the facet index in the query it makes on every request anyway
+(facet_index.FacetIndex.state). A term not known yet (a new one, or one written without signals,
+as `adolat load-vocabularies` inserts them) is read from the database when asked for. Only the
+terms asked for are kept (documents run into the thousands at the UN's scale), and of every term
+its place in the model's order as the database sorts (one query per vocabulary and stamp).
 
 Without a stamp read in this request (the facet index turned off or not serving), `lookup` reads
 the database, as it always did.
