@@ -124,27 +124,28 @@ _SEQUENCES = frozenset({list, tuple})
 def _text_keys(changes: Any) -> bool:
     """Whether JSON reads `changes` back as it is for hashing, known for the shape changes have,
     {name: value or [before, after]} with scalars or lists of scalars as values: a tuple reads back
-    as a list, which encodes the same, and a key that is not a string would read back as one
-    (sorted differently). Anything else (a nested object, a subclass of a type) is not claimed
-    and takes the round trip through JSON."""
+    as a list, which encodes the same, a subclass of str (a choice, Position.SUPPORTED) is written
+    as its text and read back as that text, and a key that is not a string would read back as one
+    (sorted differently). Anything else (a nested object, a subclass of another type) is not
+    claimed and takes the round trip through JSON."""
     if type(changes) is not dict:
         return False
     for key, value in changes.items():
         if type(key) is not str:
             return False
         kind = type(value)
-        if kind in _SCALARS:
+        if kind in _SCALARS or isinstance(value, str):
             continue
         if kind not in _SEQUENCES:
             return False
         for item in value:
             kind = type(item)
-            if kind in _SCALARS:
+            if kind in _SCALARS or isinstance(item, str):
                 continue
             if kind not in _SEQUENCES:
                 return False
             for element in item:
-                if type(element) not in _SCALARS:
+                if type(element) not in _SCALARS and not isinstance(element, str):
                     return False
     return True
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection, connections, models
 
 from adolat.accounts.models import Organisation
 from adolat.lib import audit, chain
@@ -214,6 +214,12 @@ def test_concurrent_appends_keep_one_valid_chain():
 
 # --- Entries appended from plain values (imports) -----------------------------------------------
 
+
+class _Colour(models.TextChoices):
+    RED = "red", "Red"
+    BLUE = "blue", "Blue «»"
+
+
 VARIED_CHANGES = [
     {},
     {"name_en": ["Old", "New"]},
@@ -223,6 +229,8 @@ VARIED_CHANGES = [
     {"int keys": [None, {2: "two", 10: "ten"}]},  # JSON reads them back as strings: "10" < "2"
     {2: ["a", "b"], 10: [None, ["c"]]},
     {"z": [1, 2], "a": [3, 4], "m": [None, ""]},
+    # Choices are str: written and read back as their text (an import's positions).
+    {"position": [None, _Colour.RED], "tags": [[_Colour.BLUE], ["x", _Colour.RED]], "plain": _Colour.BLUE},
 ]
 
 
@@ -267,6 +275,8 @@ def test_the_canonical_form_and_a_batchs_hashes_are_the_chains_own(changes):
     batch = chain.Batch(at)
     stored, hashed = batch.encode(changes)
     assert json.loads(stored) == normalised  # what the JSON column gives back
+    if changes and "_Colour" in repr(changes):
+        assert chain._text_keys(changes) and stored == hashed, "encoded once, as the text it is"
     assert batch.hash(hashed, **fields) == chain.entry_hash(at=at, changes=normalised, **fields)
 
 
