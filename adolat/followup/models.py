@@ -170,6 +170,11 @@ class Assignment(models.Model):
             # The active assignments made before a period's due date: those a report is owed by
             # (the overdue counts of "my work", selectors._overdue_everywhere).
             models.Index(fields=["created"], condition=models.Q(is_active=True), name="assignment_owing_idx"),
+            # The same in the order of the overdue list (deadline, then id), which is then read
+            # until it has its first rows instead of sorted whole.
+            models.Index(
+                fields=["deadline", "id"], condition=models.Q(is_active=True), name="assignment_late_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    DateField,
     Exists,
     F,
     OuterRef,
@@ -22,7 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
@@ -524,8 +523,9 @@ def _overdue_everywhere(today: date, shown) -> tuple[list[DueReport], list[Query
     validated report. Overdue = owed - validated: no assignment is matched against every period.
 
     The list is read period by period, earliest due first, each asked for what is still missing
-    of SHOWN, so it usually reads one period only: one query per period already due at most and
-    one for the rows shown, whatever the number of assignments."""
+    of SHOWN, so it usually reads one period only: two queries per period already due at most (the
+    assignments with a deadline, then those without) and one for the rows shown, whatever the
+    number of assignments."""
     periods = list(ReportingPeriod.objects.filter(starts__lte=today, due__lt=today).order_by("due", "pk"))
     if not periods:
         return [], [], None
@@ -541,14 +541,20 @@ def _overdue_everywhere(today: date, shown) -> tuple[list[DueReport], list[Query
         .distinct()
     )
     pairs: list[tuple[int, ReportingPeriod]] = []
-    deadline = Coalesce("deadline", Value(date.max, output_field=DateField()))
     for p, qs in zip(periods, owed, strict=True):
         reported = ProgressReport.objects.filter(
             assignment=OuterRef("pk"), period=p, state__in=VALIDATED_STATES
         )
         # Ids first: sorting the rows joined to their recommendations is several times slower.
-        late = qs.exclude(Exists(reported)).order_by(deadline, "pk").values_list("pk", flat=True)
-        pairs += [(pk, p) for pk in late[: SHOWN - len(pairs)]]
+        # In the order (deadline or date.max, pk), read in two parts, each along
+        # assignment_late_idx until it has enough: the dated ones, then the others.
+        late = qs.exclude(Exists(reported)).values_list("pk", flat=True)
+        for part in (
+            late.filter(deadline__lt=date.max).order_by("deadline", "pk"),
+            late.filter(Q(deadline__isnull=True) | Q(deadline=date.max)).order_by("pk"),
+        ):
+            if len(pairs) < SHOWN:
+                pairs += [(pk, p) for pk in part[: SHOWN - len(pairs)]]
         if len(pairs) >= SHOWN:
             break
     assignments = Assignment.objects.select_related(*shown).in_bulk([pk for pk, _p in pairs])
@@ -557,10 +563,10 @@ def _overdue_everywhere(today: date, shown) -> tuple[list[DueReport], list[Query
 
 def my_work(user, today: date | None = None) -> MyWork:
     """A focal point's and a coordinator's work list (see MyWork), in a bounded number of queries
-    whatever the amount of work: six for a focal point, eight for a coordinator (each counting the
-    lookup of the person's memberships; for a coordinator, one more per reporting period already
-    due while the earlier ones hold fewer than SHOWN overdue reports, see _overdue_everywhere), one
-    for anyone else."""
+    whatever the amount of work: six for a focal point, nine for a coordinator (each counting the
+    lookup of the person's memberships; for a coordinator, up to two more per reporting period
+    already due while the earlier ones hold fewer than SHOWN overdue reports, see
+    _overdue_everywhere), one for anyone else."""
     today = today or timezone.localdate()
     work = MyWork()
     orgs = permissions.focal_point_organisations(user)

@@ -8,7 +8,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
-from adolat.followup.models import Notification
+from adolat.followup.models import Assessment, Notification, ProgressReport
+from adolat.recommendations.models import Recommendation
 
 register = template.Library()
 
@@ -71,16 +72,23 @@ def _url(name: str, pk) -> str:
     return _e(reverse(name, args=[pk]))
 
 
+def _labels(model, field: str):
+    """A value's label among a field's choices, escaped, in the current language (the value
+    itself when it is none of them): get_FOO_display, which rebuilds the choices on every call."""
+    labels = {value: _e(label) for value, label in model._meta.get_field(field).flatchoices}
+    return lambda value: labels[value] if value in labels else _e(value)
+
+
 @register.simple_tag
 def waiting_rows(reports) -> SafeString:
     """The rows of the reports waiting for validation."""
-    review = _e(gettext("Review"))
+    review, proposed = _e(gettext("Review")), _labels(ProgressReport, "proposed_status")
     return mark_safe(  # noqa: S308 — every value escaped
         "".join(
             f"<tr><td>{assignment_target(r.assignment)}</td><td>{_e(r.organisation)}</td>"
             f"<td>{_e(r.period) if r.period else '—'}</td>\n"
             f"<td>{_day(r.submitted_at)}</td><td>"
-            f'<span class="badge st-{_e(r.proposed_status)}">{_e(r.get_proposed_status_display())}</span>'
+            f'<span class="badge st-{_e(r.proposed_status)}">{proposed(r.proposed_status)}</span>'
             "</td>\n"
             f'<td><a href="{_url("followup:report-detail", r.pk)}">{review}</a></td></tr>\n'
             for r in reports
@@ -92,14 +100,14 @@ def waiting_rows(reports) -> SafeString:
 def disagreement_rows(recommendations) -> SafeString:
     """The rows of the recommendations whose state status and civil society's rating differ
     (each with its `cso_assessment`)."""
-    out = []
+    out, status, rating = [], _labels(Recommendation, "status"), _labels(Assessment, "rating")
     for rec in recommendations:
         cso, reference = rec.cso_assessment, rec.reference or f"#{rec.pk}"
         out.append(
             f'<tr><td><a href="{_url("recommendations:detail", rec.pk)}">{_e(reference)}</a>'
             f' <span class="muted">{_e(truncatewords(rec.text.text, 14))}</span></td>\n'
-            f'<td><span class="badge st-{_e(rec.status)}">{_e(rec.get_status_display())}</span></td>\n'
-            f'<td><span class="badge st-{_e(cso.rating)}">{_e(cso.get_rating_display())}</span>'
+            f'<td><span class="badge st-{_e(rec.status)}">{status(rec.status)}</span></td>\n'
+            f'<td><span class="badge st-{_e(cso.rating)}">{rating(cso.rating)}</span>'
             f" · {_e(cso.organisation)}</td></tr>\n"
         )
     return mark_safe("".join(out))  # noqa: S308 — every value escaped

@@ -48,7 +48,11 @@ def expected_overdue(world) -> list:
     return sorted(world[:4], key=lambda a: (a.deadline or date.max, a.pk))
 
 
-def test_the_coordinators_lists_follow_the_rule(world, users):
+@pytest.mark.parametrize("last_day", [False, True], ids=["deadlines", "a deadline on date.max"])
+def test_the_coordinators_lists_follow_the_rule(world, users, last_day):
+    if last_day:  # ordered as no deadline is, by id among them
+        Assignment.objects.filter(pk=world[1].pk).update(deadline=date.max)
+        world[1].refresh_from_db()
     work = selectors.my_work(users["coordinator"], TODAY)
     assert [d.assignment for d in work.overdue] == expected_overdue(world)
     assert work.overdue_count == 4
