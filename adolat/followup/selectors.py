@@ -12,7 +12,9 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -605,10 +607,18 @@ def my_work(user, today: date | None = None) -> MyWork:
         latest = Assessment.objects.filter(recommendation=OuterRef("pk"), is_published=True).order_by(
             "-created", "-pk"
         )
+        # Newest first. On PostgreSQL by an expression of the year (the same order, NULLs where it
+        # puts them) that no index of the years gives: it would otherwise walk the newest records
+        # for rated ones, all of a large import first (150 ms after 140,000 new records), rather
+        # than sort the rated ones it finds through rec_cso_rated_idx. SQLite finds them there
+        # itself (4 ms), and sorts the expression slower (37 ms).
+        newest = F("year").desc()
+        if connection.vendor == "postgresql":
+            newest = ExpressionWrapper(F("year") + Value(0), output_field=IntegerField()).desc()
         work.disagreements = list(
             disagreements.annotate(cso_assessment_id=Subquery(latest.values("pk")[:1]))
             .select_related("document")
-            .order_by("-year", "pk")[:SHOWN]
+            .order_by(newest, "pk")[:SHOWN]
         )
         if work.disagreements:
             chosen = Assessment.objects.select_related("organisation").in_bulk(

@@ -110,3 +110,25 @@ def test_the_count_agrees_with_the_rule_of_each_assignment_over_several_periods(
     assert [
         (d.period.due, d.assignment.deadline or date.max, d.assignment.pk) for d in work.overdue
     ] == expected
+
+
+def test_disagreements_are_listed_newest_first_as_the_database_orders(world, users, make_recommendation):
+    """The list's order is ORDER BY year DESC, id on both databases (written otherwise on
+    PostgreSQL, see selectors.my_work), NULL years where each database puts them."""
+    from django.db.models import F
+
+    from adolat.recommendations.models import Recommendation
+
+    for i, year in enumerate([2019, None, 2024, 2019, None, 2031]):
+        rec = make_recommendation(text_en=f"Rated {i}", is_published=True, status="not_started", year=year)
+        services.assessment_create(
+            recommendation=rec, rating="implemented", reasoning="…", by=users["cso_contributor"]
+        )
+    work = selectors.my_work(users["coordinator"], TODAY)
+    expected = (
+        Recommendation.objects.exclude(cso_rating="")
+        .exclude(cso_rating=F("status"))
+        .order_by("-year", "pk")
+        .values_list("pk", flat=True)
+    )
+    assert [r.pk for r in work.disagreements] == list(expected) and len(expected) == 8
