@@ -93,15 +93,29 @@ def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 {"code": code, "label": label, "text": value, "original": code == rec.original_language}
             )
     show_history = can_see_unpublished_recommendations(request.user)
+    # The whole timeline, all assessments: asked for in the address.
+    whole = {name: request.GET.get(name) == "all" for name in ("timeline", "assessments")}
     followup = _followup_context(
-        request.user,
-        rec,
-        whole_timeline=request.GET.get("timeline") == "all",
-        all_assessments=request.GET.get("assessments") == "all",
+        request.user, rec, whole_timeline=whole["timeline"], all_assessments=whole["assessments"]
     )
     back = request.GET.get("back", "")
     if not back.startswith(reverse("recommendations:list")):
         back = reverse("recommendations:list")
+
+    def showing(**change) -> str:
+        """This page's address with the whole timeline or all assessments shown or not, keeping
+        the other choice and the list to go back to."""
+        query = [(name, "all") for name, shown in {**whole, **change}.items() if shown]
+        if request.GET.get("back") == back:  # a list of this site's
+            query.append(("back", back))
+        return "?" + urlencode(query)
+
+    followup["showing"] = {
+        "timeline_whole": showing(timeline=True),
+        "timeline_latest": showing(timeline=False),
+        "assessments_all": showing(assessments=True),
+        "assessments_latest": showing(assessments=False),
+    }
     return render(
         request,
         "recommendations/detail.html",

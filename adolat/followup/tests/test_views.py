@@ -634,6 +634,44 @@ def test_the_recommendation_page_shows_the_latest_assessments_and_links_to_all(u
     assert 'id="cso-rating"' in client_for(None).get(url).content.decode()
 
 
+def test_showing_more_or_less_keeps_the_other_choice_and_the_list_to_go_back_to(
+    users, rec, assignment, make_report, monkeypatch
+):
+    from adolat.recommendations import views as recommendation_views
+
+    monkeypatch.setattr(recommendation_views, "ASSESSMENTS_SHOWN", 1)
+    monkeypatch.setattr(recommendation_views, "TIMELINE_LATEST", 2)
+    make_report(assignment, "submitted")
+    for n in range(2):
+        services.assessment_create(
+            recommendation=rec, rating="in_progress", reasoning=f"Round {n}", by=users["cso_contributor"]
+        )
+    url = reverse("recommendations:detail", args=[rec.pk])
+    back = "/?q=torture&position=supported"
+    c = client_for(users["coordinator"])
+
+    def links(**query) -> set[str]:
+        body = c.get(url, {**query, "back": back}).content.decode()
+        return set(re.findall(r'href="(\?[^"]*#(?:timeline|assessments))"', body))
+
+    kept = "back=%2F%3Fq%3Dtorture%26position%3Dsupported"
+    assert links() == {f"?timeline=all&amp;{kept}#timeline", f"?assessments=all&amp;{kept}#assessments"}
+    assert links(timeline="all") == {
+        f"?{kept}#timeline",
+        f"?timeline=all&amp;assessments=all&amp;{kept}#assessments",
+    }
+    assert links(timeline="all", assessments="all") == {
+        f"?assessments=all&amp;{kept}#timeline",
+        f"?timeline=all&amp;{kept}#assessments",
+    }
+    # Without a list to go back to, or one of another site, the links hold only the choices.
+    body = c.get(url, {"back": "https://elsewhere.example/"}).content.decode()
+    assert (
+        'href="?timeline=all#timeline"' in body
+        and "elsewhere" not in body.split("</main>")[0].split("<main")[1]
+    )
+
+
 def test_recommendation_page_query_count_with_a_long_timeline(
     users, rec, assignment, make_report, django_assert_max_num_queries
 ):
