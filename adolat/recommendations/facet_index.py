@@ -30,7 +30,6 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
-from . import terms
 from .models import AffectedGroup, FacetCountSnapshot, Mechanism, Recommendation, Theme
 
 # FacetCountSnapshot's row holding the generation (see models._drop_facet_counts).
@@ -517,6 +516,8 @@ def counts(*, visible_all: bool, filters, counted: tuple[str, ...]) -> dict[str,
 def reset() -> None:
     """Forget the index and the terms read under its vocabulary stamp (tests start each from their
     own database)."""
+    from . import terms  # here: the arrays' local `terms` would hide the module
+
     global _index
     with _lock:
         _index = FacetIndex()
