@@ -448,12 +448,10 @@ def _new_ids(table: str, column: str, most: int):
     if connection.vendor == "postgresql":
         return iter(bulk.next_ids(connection, table, column, most))
     qn = connection.ops.quote_name
+    given = "SELECT seq FROM sqlite_sequence WHERE name = %s"
+    sql = f"SELECT max(coalesce(({given}), 0), coalesce((SELECT max({qn(column)}) FROM {qn(table)}), 0))"  # noqa: S608 — no user input
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
-            f"coalesce((SELECT max({qn(column)}) FROM {qn(table)}), 0))",  # noqa: S608 — no user input
-            [table],
-        )
+        cursor.execute(sql, [table])
         return itertools.count(cursor.fetchone()[0] + 1)
 
 
