@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from adolat.lib.i18n import LocalizedNameMixin, localized
-from adolat.lib.text import fold
+from adolat.lib.text import fold_joined
 
 # --- Vocabularies (shipped with the product, edited by administrators) -------------------------
 
@@ -357,8 +357,7 @@ class Recommendation(models.Model):
         parts = [self.text_tg, self.text_ru, self.text_en, self.paragraph]
         if self.document_id and self.document:
             parts += [self.document.symbol, self.document.session]
-        parts += state_names or []
-        return fold(" ".join(p for p in parts if p))
+        return fold_joined(" ".join(p for p in parts if p), " ".join(n for n in state_names or () if n))
 
     @property
     def reference(self) -> str:

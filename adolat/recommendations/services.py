@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adolat.lib import audit, bulk, uploads
@@ -388,14 +389,22 @@ def _insert_records(recs: Iterable[Recommendation], *, most: int | None = None) 
         return []
     fields = [f for f in Recommendation._meta.concrete_fields if not f.primary_key]
     pk = Recommendation._meta.pk
-    plain = []  # per field: True (a plain column), "datetime" (an aware datetime) or False
+    # per field: True (a plain column), "now" (a creation or modification time), "datetime" (an
+    # aware datetime) or False
+    plain = []
     for f in fields:
         target = f.target_field if f.is_relation else f
         kind = target.get_internal_type()
         timestamp = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        plain.append("datetime" if kind == "DateTimeField" else kind in _PLAIN_TYPES and not timestamp)
+        if kind == "DateTimeField":
+            plain.append("now" if timestamp else "datetime")
+        else:
+            plain.append(kind in _PLAIN_TYPES and not timestamp)
     adapt_datetime = connection.ops.adapt_datetimefield_value
     columns = list(zip(fields, plain, strict=True))
+    # The records written together share their time of creation, as a bulk update's share theirs.
+    now = timezone.now()
+    now_value = adapt_datetime(now)
 
     def values(rec: Recommendation) -> list:
         row = []
@@ -404,6 +413,9 @@ def _insert_records(recs: Iterable[Recommendation], *, most: int | None = None) 
                 value = getattr(rec, f.attname)
                 if not isinstance(value, _PLAIN_VALUES):
                     value = f.get_db_prep_save(value, connection)
+            elif kind == "now":
+                setattr(rec, f.attname, now)  # as the field's pre_save sets it
+                value = now_value
             else:
                 value = f.pre_save(rec, True)
                 if kind == "datetime" and isinstance(value, dt.datetime) and value.tzinfo is not None:
@@ -508,8 +520,6 @@ def recommendations_bulk_update(
     relations that changed."""
     if not changed:
         return
-    from django.utils import timezone
-
     now = timezone.now()
     last: dict[int, tuple[Recommendation, RecommendationData]] = {}
     relations: dict[int, set[str]] = {}

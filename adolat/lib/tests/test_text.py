@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adolat.lib.text import fold, words
+from adolat.lib.text import fold, fold_joined, words
 
 
 def test_tajik_letters_fold_onto_russian_keyboard_letters():
@@ -45,6 +45,7 @@ def _reference_fold(text: str) -> str:
 
 _LETTERS = (
     "aeiouAEIOUéÉçÇñÑüÜõàÀǅẞİıﬁ\x00 ҳҲқҚҷҶғҒӣӢӯӮёЁәӘӏӀйЙиИ\u0306\u0301\u0300\u0308\u0327\u1100\u1161\u11a8"
+    "ΣσΟΔ"  # a capital sigma lowers to ς at the end of a word
 )
 
 
@@ -57,3 +58,18 @@ def test_fold_of_plain_ascii_and_of_nothing():
     assert fold("Ensure Access to JUSTICE, 2026.") == "ensure access to justice, 2026."
     assert fold("") == fold(None) == ""
     assert fold("a\x00b") == _reference_fold("a\x00b")
+
+
+@given(st.text() | st.text(alphabet=_LETTERS), st.text() | st.text(alphabet=_LETTERS))
+def test_a_text_and_repeated_names_fold_apart_as_they_fold_together(text, names):
+    """A search document's states' names are folded once for all the records they follow
+    (fold_joined): as the whole document would fold, whatever ends the text or starts the names
+    (a sigma, accents, jamo that compose)."""
+    joined = " ".join(part for part in (text, names) if part)
+    assert fold_joined(text, names) == fold(joined)
+
+
+def test_fold_joined_at_the_edges():
+    assert fold_joined("ΟΔΟΣ", "Ҳиндустон") == fold("ΟΔΟΣ Ҳиндустон") == "οδος хиндустон"
+    assert fold_joined("e", "\u0301a") == fold("e \u0301a")
+    assert fold_joined("", "Ёлка") == "елка" and fold_joined("Ёлка", "") == "елка"
