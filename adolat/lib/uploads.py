@@ -226,10 +226,16 @@ def strip_metadata(file, extension: str) -> File:
             _strip_png(file, out)
         elif extension == "pdf":
             _strip_pdf(file, out)
+        elif extension == "gif":
+            _strip_gif(file, out)
+        elif extension == "webp":
+            _strip_webp(file, out)
+        elif extension in ("tif", "tiff"):
+            _strip_tiff(file, out)
         elif extension in _OOXML_MAIN or extension in _ODF:
             _strip_container(file, out)
         else:
-            # GIF, WebP, TIFF, legacy Office and RTF are kept as uploaded.
+            # Legacy Office files and RTF are kept as uploaded.
             shutil.copyfileobj(file, out)
     except ValidationError:
         out.close()
@@ -281,6 +287,189 @@ def _strip_jpeg(src, out) -> None:
         if code == 0xDA:  # start of scan: the compressed image and the rest follow as they are
             shutil.copyfileobj(src, out)
             return
+
+
+# Application extensions a GIF needs to play as made (how often an animation loops); comments, XMP,
+# colour profiles and any other application's data go.
+_GIF_KEEP_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+
+
+def _gif_sub_blocks(src) -> bytes:
+    """The data sub-blocks that follow a GIF block, with their terminating empty block."""
+    parts = []
+    while True:
+        size = _read_exact(src, 1)
+        parts.append(size)
+        if size == b"\x00":
+            return b"".join(parts)
+        parts.append(_read_exact(src, size[0]))
+
+
+def _strip_gif(src, out) -> None:
+    """Keep the header, colour tables, images and the extensions that draw or play them (graphic
+    control, plain text, looping); drop comments and other applications' extensions (XMP), and
+    whatever follows the trailer."""
+    header = _read_exact(src, 13)
+    if header[:6] not in (b"GIF87a", b"GIF89a"):
+        raise ValueError("not a GIF")
+    out.write(header)
+    if header[10] & 0x80:  # global colour table
+        out.write(_read_exact(src, 3 * 2 ** ((header[10] & 0x07) + 1)))
+    while True:
+        introducer = _read_exact(src, 1)
+        if introducer == b"\x3b":  # trailer
+            out.write(introducer)
+            return
+        if introducer == b"\x2c":  # an image: descriptor, local colour table, LZW data
+            descriptor = _read_exact(src, 9)
+            table = _read_exact(src, 3 * 2 ** ((descriptor[8] & 0x07) + 1)) if descriptor[8] & 0x80 else b""
+            out.write(introducer + descriptor + table + _read_exact(src, 1) + _gif_sub_blocks(src))
+        elif introducer == b"\x21":  # an extension
+            label = _read_exact(src, 1)
+            blocks = _gif_sub_blocks(src)
+            keep = label in (b"\xf9", b"\x01")  # graphic control, plain text
+            if label == b"\xff":  # application: its identifier is the first sub-block
+                keep = blocks[0] == 11 and blocks[1:12] in _GIF_KEEP_APPLICATIONS
+            if keep:
+                out.write(introducer + label + blocks)
+        else:
+            raise ValueError("bad block")
+
+
+def _strip_webp(src, out) -> None:
+    """Drop the EXIF and XMP chunks of a WebP (RIFF) file, and their flags in its VP8X header."""
+    header = _read_exact(src, 12)
+    if header[:4] != b"RIFF" or header[8:] != b"WEBP":
+        raise ValueError("not a WebP")
+    end = 8 + int.from_bytes(header[4:8], "little")  # the size counts what follows it
+    kept, at = [], 12
+    while at < end:
+        head = _read_exact(src, 8)
+        size = int.from_bytes(head[4:], "little")
+        body = _read_exact(src, size + (size & 1))  # chunks are padded to an even size
+        at += 8 + len(body)
+        kind = head[:4]
+        if kind in (b"EXIF", b"XMP "):
+            continue
+        if kind == b"VP8X" and body:
+            body = bytes([body[0] & ~0x0C]) + body[1:]  # no EXIF (0x08), no XMP (0x04)
+        kept.append(head + body)
+    if at != end:
+        raise ValueError("bad size")
+    payload = b"".join(kept)
+    out.write(b"RIFF" + (4 + len(payload)).to_bytes(4, "little") + b"WEBP" + payload)
+
+
+# The TIFF tags an image needs to be shown (baseline and extension tags of TIFF 6.0, the colour
+# profile); any other tag goes, with its value: descriptions, make and model, software, dates,
+# artist, copyright, XMP, IPTC, Photoshop's resources, and the EXIF and GPS directories.
+_TIFF_KEEP = frozenset(
+    {254, 255, 256, 257, 258, 259, 262, 263, 264, 265, 266, 273, 274, 277, 278, 279, 280, 281}
+    | {282, 283, 284, 290, 291, 292, 293, 296, 297, 301, 317, 318, 319, 320, 321, 322, 323, 324}
+    | {325, 330, 332, 338, 339, 340, 341, 347, 512, 513, 514, 515, 517, 518, 519, 520, 521, 529}
+    | {530, 531, 532, 34675}
+)
+# Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE, UNDEFINED,
+# SSHORT, SLONG, SRATIONAL, FLOAT, DOUBLE, IFD).
+_TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+# Tags whose values point at other directories: images (SubIFDs) are cleaned like the main one;
+# metadata directories (EXIF, GPS, interoperability) are erased with everything they hold.
+_TIFF_SUB_IMAGES = 330
+_TIFF_METADATA_DIRECTORIES = frozenset({34665, 34853, 40965})
+
+
+def _tiff_numbers(number, kind: int, count: int, value: int) -> list[int]:
+    """The SHORT or LONG values of an entry (offsets and sizes of the picture's parts)."""
+    size = {3: 2, 4: 4, 13: 4}.get(kind)
+    if size is None:
+        raise ValueError("offsets of an unexpected type")
+    return [number(value + size * n, size) for n in range(count)]
+
+
+def _strip_tiff(src, out) -> None:
+    """Rewrite each image directory of a TIFF file in place with only the tags in _TIFF_KEEP, and
+    overwrite with zeros the values and directories of the others. Offsets do not move, so the
+    picture's data stays byte for byte where it was."""
+    data = bytearray(src.read())
+    order = {b"II": "little", b"MM": "big"}.get(bytes(data[:2]))
+    if order is None or int.from_bytes(data[2:4], order) != 42:
+        raise ValueError("not a TIFF")
+
+    def number(at: int, size: int) -> int:
+        if at < 0 or at + size > len(data):
+            raise ValueError("out of the file")
+        return int.from_bytes(data[at : at + size], order)
+
+    def entries(ifd: int) -> list[tuple[int, int, int, int, int]]:
+        """(tag, type, count, where the entry is, where its value is) of a directory's entries."""
+        found = []
+        for n in range(number(ifd, 2)):
+            at = ifd + 2 + 12 * n
+            tag, kind, count = number(at, 2), number(at + 2, 2), number(at + 4, 4)
+            size = _TIFF_SIZES.get(kind, 1) * count
+            value = at + 8 if size <= 4 else number(at + 8, 4)
+            if value + size > len(data):
+                raise ValueError("value out of the file")
+            found.append((tag, kind, count, at, value))
+        return found
+
+    erased: list[tuple[int, int]] = []  # (start, end) overwritten with zeros
+    kept: list[tuple[int, int]] = []  # (start, end) that must survive
+
+    def erase_directory(ifd: int, seen: set) -> None:
+        if ifd in seen:
+            raise ValueError("a loop of directories")
+        seen.add(ifd)
+        for tag, kind, count, _at, value in entries(ifd):
+            size = _TIFF_SIZES.get(kind, 1) * count
+            if tag in _TIFF_METADATA_DIRECTORIES and kind in (4, 13) and count == 1:
+                erase_directory(number(value, 4), seen)
+            if size > 4:
+                erased.append((value, value + size))
+        erased.append((ifd, ifd + 2 + 12 * number(ifd, 2) + 4))
+
+    def clean_directory(ifd: int, seen: set) -> None:
+        if ifd in seen:
+            raise ValueError("a loop of directories")
+        seen.add(ifd)
+        old = entries(ifd)
+        keep = []
+        for tag, kind, count, at, value in old:
+            size = _TIFF_SIZES.get(kind, 1) * count
+            if tag in _TIFF_KEEP:
+                keep.append(bytes(data[at : at + 12]))
+                if size > 4:
+                    kept.append((value, value + size))
+                if tag == _TIFF_SUB_IMAGES and kind in (4, 13):
+                    for n in range(count):
+                        clean_directory(number(value + 4 * n, 4), seen)
+                continue
+            if tag in _TIFF_METADATA_DIRECTORIES and kind in (4, 13) and count == 1:
+                erase_directory(number(value, 4), seen)
+            if size > 4:
+                erased.append((value, value + size))
+        # The picture: strips, tiles or an old-style JPEG stream, where their offsets and sizes say.
+        values = {tag: (kind, count, value) for tag, kind, count, _at, value in old}
+        for offsets, sizes in ((273, 279), (324, 325), (513, 514)):
+            if offsets in values and sizes in values:
+                starts, lengths = (_tiff_numbers(number, *values[t]) for t in (offsets, sizes))
+                kept.extend((start, start + length) for start, length in zip(starts, lengths, strict=False))
+        following = number(ifd + 2 + 12 * len(old), 4)
+        directory_end = ifd + 2 + 12 * len(old) + 4
+        rewritten = len(keep).to_bytes(2, order) + b"".join(keep) + following.to_bytes(4, order)
+        data[ifd:directory_end] = rewritten + bytes(directory_end - ifd - len(rewritten))
+        kept.append((ifd, ifd + len(rewritten)))
+        if following:
+            clean_directory(following, seen)
+
+    clean_directory(number(4, 4), set())
+    # What is kept (the directories, their values, the picture) must not be touched by what is erased.
+    for start, end in erased:
+        for keep_start, keep_end in kept:
+            if start < keep_end and keep_start < end:
+                raise ValueError("metadata shares bytes with the picture")
+        data[start:end] = bytes(end - start)
+    out.write(data)
 
 
 _PNG_DROP = {b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME"}

@@ -284,3 +284,166 @@ def test_files_are_served_as_downloads_that_a_browser_will_not_render():
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+# GIF, WebP and TIFF: built here with the metadata their makers write (cameras, phones, scanners).
+
+GIF_IMAGE = b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00"
+GIF_LOOP = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+GIF_CONTROL = b"\x21\xf9\x04\x01\x00\x00\x00\x00"
+
+
+def gif_sub_blocks(data: bytes) -> bytes:
+    return (
+        b"".join(bytes([len(data[i : i + 255])]) + data[i : i + 255] for i in range(0, len(data), 255))
+        + b"\x00"
+    )
+
+
+GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00"
+    + b"\x00\x00\x00\xff\xff\xff"  # global colour table
+    + GIF_LOOP
+    + b"\x21\xfe"
+    + gif_sub_blocks(b"comment " + SECRET)
+    + b"\x21\xff\x0bXMP DataXMP"
+    + gif_sub_blocks(b"<x:xmpmeta>" + SECRET * 20 + b"</x:xmpmeta>")
+    + GIF_CONTROL
+    + GIF_IMAGE
+    + b"\x3b"
+    + b"appended "
+    + SECRET
+)
+
+
+def riff_chunk(kind: bytes, body: bytes) -> bytes:
+    return kind + len(body).to_bytes(4, "little") + body + b"\x00" * (len(body) & 1)
+
+
+# A 1×1 lossless picture, in the extended format that carries EXIF and XMP.
+VP8L = riff_chunk(b"VP8L", bytes.fromhex("2f00000010071011118888fe07"))
+VP8X = riff_chunk(b"VP8X", bytes([0x0C, 0, 0, 0]) + (0).to_bytes(3, "little") * 2)
+
+
+def webp(*chunks: bytes) -> bytes:
+    payload = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + len(payload).to_bytes(4, "little") + payload
+
+
+WEBP = webp(VP8X, VP8L, riff_chunk(b"EXIF", b"MM\x00*GPS " + SECRET), riff_chunk(b"XMP ", SECRET + b"!"))
+
+
+def tiff() -> bytes:
+    """A 1×1 grey TIFF (little-endian) whose first directory holds a description, the software,
+    and EXIF and GPS directories, as scanners and cameras write them."""
+    import struct
+
+    entries, extra = [], bytearray()
+    base = 8  # the directory follows the header
+    count = 13
+    data_at = base + 2 + 12 * count + 4
+
+    def out_of_line(payload: bytes) -> int:
+        at = data_at + len(extra)
+        extra.extend(payload + b"\x00" * (len(payload) & 1))
+        return at
+
+    def entry(tag, kind, number, value):
+        return struct.pack("<HHI", tag, kind, number) + (
+            struct.pack("<I", value) if kind == 4 else struct.pack("<HH", value, 0)
+        )
+
+    description = out_of_line(b"Photo of cell 4, taken by " + SECRET + b"\x00")
+    software = out_of_line(b"Scanner of " + SECRET + b"\x00")
+    pixel = out_of_line(b"\x7f")
+    exif_value = out_of_line(b"ASCII\x00\x00\x00" + SECRET)
+    exif = out_of_line(
+        struct.pack("<H", 1) + struct.pack("<HHII", 37510, 7, 8 + len(SECRET), exif_value) + bytes(4)
+    )
+    gps_value = out_of_line(struct.pack("<6I", 38, 1, 33, 1, 3588, 100))
+    gps = out_of_line(struct.pack("<H", 1) + struct.pack("<HHII", 2, 5, 3, gps_value) + bytes(4))
+    entries = [
+        entry(256, 3, 1, 1),
+        entry(257, 3, 1, 1),
+        entry(258, 3, 1, 8),
+        entry(259, 3, 1, 1),
+        entry(262, 3, 1, 1),
+        entry(270, 2, len(b"Photo of cell 4, taken by " + SECRET) + 1, description),
+        entry(273, 4, 1, pixel),
+        entry(277, 3, 1, 1),
+        entry(278, 3, 1, 1),
+        entry(279, 4, 1, 1),
+        entry(305, 2, len(b"Scanner of " + SECRET) + 1, software),
+        entry(34665, 4, 1, exif),
+        entry(34853, 4, 1, gps),
+    ]
+    assert len(entries) == count
+    return (
+        b"II*\x00" + struct.pack("<I", base) + struct.pack("<H", count) + b"".join(entries) + bytes(4) + extra
+    )
+
+
+def tiff_tags(content: bytes) -> dict[int, bytes]:
+    """tag → the 12 bytes of its entry, in the first directory."""
+    import struct
+
+    (ifd,) = struct.unpack_from("<I", content, 4)
+    (count,) = struct.unpack_from("<H", content, ifd)
+    return {
+        struct.unpack_from("<H", content, ifd + 2 + 12 * n)[0]: content[ifd + 2 + 12 * n : ifd + 14 + 12 * n]
+        for n in range(count)
+    }
+
+
+def test_gif_loses_its_comments_xmp_and_what_follows_it_but_keeps_the_picture_and_its_loop():
+    clean = stripped("drawing.gif", GIF)
+    assert SECRET not in clean
+    assert (
+        clean
+        == b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff"
+        + GIF_LOOP
+        + GIF_CONTROL
+        + GIF_IMAGE
+        + b"\x3b"
+    )
+    assert stripped("drawing.gif", clean) == clean
+
+
+def test_webp_loses_its_exif_and_xmp_chunks_and_flags_but_keeps_the_picture():
+    clean = stripped("photo.webp", WEBP)
+    assert SECRET not in clean and b"EXIF" not in clean and b"XMP " not in clean
+    assert clean == webp(riff_chunk(b"VP8X", bytes(10)), VP8L)
+    assert check("photo.webp", clean) == "webp"
+
+
+def test_tiff_loses_its_descriptive_tags_and_exif_and_gps_directories_but_keeps_the_picture():
+    original = tiff()
+    assert SECRET in original and tiff_tags(original).keys() >= {270, 305, 34665, 34853}
+    clean = stripped("scan.tiff", original)
+    assert SECRET not in clean and (38).to_bytes(4, "little") + (1).to_bytes(4, "little") not in clean
+    assert len(clean) == len(original)  # nothing moved: the picture is where its offsets say
+    tags = tiff_tags(clean)
+    assert set(tags) == {256, 257, 258, 259, 262, 273, 277, 278, 279}
+    assert all(tags[t] == tiff_tags(original)[t] for t in tags)
+    pixel = int.from_bytes(tags[273][8:12], "little")
+    assert clean[pixel] == 0x7F
+    assert check("scan.tiff", clean) == "tiff"
+    assert stripped("scan.tiff", clean) == clean
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("drawing.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x21\xfe\x05abc"),  # cut short
+        ("drawing.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x99"),  # an unknown block
+        ("photo.webp", b"RIFF\xff\x00\x00\x00WEBPVP8L\x05\x00\x00\x00ab"),  # sizes beyond the file
+        ("scan.tiff", b"II*\x00\xff\xff\x00\x00"),  # a directory beyond the file
+        ("scan.tiff", b"II*\x00\x08\x00\x00\x00\x00\x00\x08\x00\x00\x00"),  # a loop of directories
+    ],
+)
+def test_images_whose_structure_cannot_be_read_are_refused_rather_than_kept_with_their_metadata(
+    name, content
+):
+    with pytest.raises(ValidationError) as refused:
+        stripped(name, content)
+    assert refused.value.code == "file_content"
