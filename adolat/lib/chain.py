@@ -33,6 +33,11 @@ def normalise(changes: Any) -> Any:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_json(value: Any) -> str:
+    """`value` as the entries' canonical JSON writes it (sorted keys, no spaces, text as it is)."""
+    return _CANONICAL.encode(value)
+
+
 def canonical(
     *,
     seq: int,

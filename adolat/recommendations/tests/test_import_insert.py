@@ -129,3 +129,41 @@ def test_new_records_never_take_the_id_of_a_deleted_one():
     assert min(ids) > deleted and ids == sorted(set(ids))
     assert Recommendation.objects.count() == before + 3
     assert set(Recommendation.objects.filter(pk__in=ids).values_list("text_en", flat=True)) == {data.text_en}
+
+
+def test_the_history_of_a_created_record_is_written_as_the_canonical_json_of_its_changes():
+    """services._created_encoded writes the JSON straight from the data; it must be, byte for byte,
+    what encoding the snapshot's changes gives (the hash chain depends on it)."""
+    from adolat.lib import audit
+    from adolat.recommendations.models import Country, Position, SdgTarget
+
+    run_import(upr_csv(3), filename="f.csv", country="TJ")
+    model = Recommendation.objects.select_related("country", "mechanism", "document").first()
+    states = list(Country.objects.order_by("-code")[:3])
+    targets = list(SdgTarget.objects.select_related("goal").order_by("code")[:3])
+    texts = ['Say "no" to\\ torture\n\ttoday', "Ҳуқуқи инсон — «ҳама»", "emoji 🙂 \x01\x7f\u2028", ""]
+    varied = []
+    for n, text in enumerate(texts):
+        for document in (model.document, None):
+            varied.append(
+                services.RecommendationData(
+                    country=model.country,
+                    mechanism=model.mechanism,
+                    document=document,
+                    paragraph=str(n) * n,
+                    text_en=text or "x",
+                    text_ru=text,
+                    position=Position.SUPPORTED if n % 2 else "noted",
+                    position_note=text,
+                    year=None if n % 2 else 2000 + n,
+                    is_published=bool(n % 2),
+                    natural_key=text,
+                    recommending_states=states[: n % 4],
+                    themes=list(model.themes.all()),
+                    sdg_targets=targets[: n % 4],
+                )
+            )
+    assert len(states) == 3 and len(targets) == 3 and model.themes.exists()
+    for data in varied:
+        expected = audit.encoded(audit.diff({}, services.data_snapshot(data)))
+        assert services._created_encoded(data) == expected
