@@ -232,10 +232,12 @@ def strip_metadata(file, extension: str) -> File:
             _strip_webp(file, out)
         elif extension in ("tif", "tiff"):
             _strip_tiff(file, out)
+        elif extension == "rtf":
+            _strip_rtf(file, out)
         elif extension in _OOXML_MAIN or extension in _ODF:
             _strip_container(file, out)
         else:
-            # Legacy Office files and RTF are kept as uploaded.
+            # Legacy Word, Excel and PowerPoint files are kept as uploaded.
             shutil.copyfileobj(file, out)
     except ValidationError:
         out.close()
@@ -358,6 +360,50 @@ def _strip_webp(src, out) -> None:
         raise ValueError("bad size")
     payload = b"".join(kept)
     out.write(b"RIFF" + (4 + len(payload)).to_bytes(4, "little") + b"WEBP" + payload)
+
+
+# RTF groups that name people or hold the document's properties: the information group (title,
+# author, operator, company, dates), custom properties, the revision authors' table, and the
+# authors of annotations (comments).
+_RTF_DROP = re.compile(rb"\{\s*(?:\\info|\\\*\s*\\(?:userprops|revtbl|atnauthor|atnid))(?![A-Za-z])")
+_RTF_WORD = re.compile(rb"\\([A-Za-z]{1,32})(-?\d{1,10})? ?")
+
+
+def _strip_rtf(src, out) -> None:
+    """Copy an RTF file without the groups in _RTF_DROP. Braces are counted as RTF counts them:
+    escaped ones (\\{, \\}) are text, and \\binN is followed by N bytes of data."""
+    data = src.read()
+    if not data.startswith(b"{\\rtf"):
+        raise ValueError("not an RTF")
+    kept, at, copied, depth, dropping = [], 0, 0, 0, None
+    while at < len(data):
+        byte = data[at]
+        if byte == 0x5C:  # backslash
+            word = _RTF_WORD.match(data, at)
+            if word is None:
+                at += 2  # a control symbol (\{, \}, \\, \', \~ ...): never a group's brace
+                continue
+            at = word.end()
+            if word.group(1) == b"bin":
+                at += int(word.group(2) or 0)  # raw data, braces included
+            continue
+        if byte == 0x7B:  # {
+            if dropping is None and _RTF_DROP.match(data, at):
+                kept.append(data[copied:at])
+                dropping = depth
+            depth += 1
+        elif byte == 0x7D:  # }
+            depth -= 1
+            if depth < 0:
+                raise ValueError("unbalanced braces")
+            if depth == dropping:
+                dropping = None
+                copied = at + 1
+        at += 1
+    if depth or dropping is not None or at > len(data):
+        raise ValueError("unbalanced braces")
+    kept.append(data[copied:])
+    out.write(b"".join(kept))
 
 
 # The TIFF tags an image needs to be shown (baseline and extension tags of TIFF 6.0, the colour

@@ -447,3 +447,39 @@ def test_images_whose_structure_cannot_be_read_are_refused_rather_than_kept_with
     with pytest.raises(ValidationError) as refused:
         stripped(name, content)
     assert refused.value.code == "file_content"
+
+
+RTF_BODY = (
+    rb"{\fonttbl{\f0 Times;}}"
+    rb"\pard Report on cell 4: the door \{sic\} was locked \\ open.\par"
+    rb"{\*\atnid DS}{\*\atnauthor " + SECRET + rb"}\chatn{\*\annotation Checked.}"
+    rb"{\pict\pngblip\bin6 {}}{} }\par}"
+)
+RTF = (
+    rb"{\rtf1\ansi\deff0"
+    rb"{\info{\title Draft}{\author " + SECRET + rb"}{\operator " + SECRET + rb"}"
+    rb"{\company Office \{of\} " + SECRET + rb"}{\creatim\yr2026\mo11\dy2}}"
+    rb"{\*\userprops {\propname Reviewer}\proptype30{\staticval " + SECRET + rb"}}"
+    rb"{\*\revtbl {Unknown;}{" + SECRET + rb";}}" + RTF_BODY
+)
+
+
+def test_rtf_loses_its_information_group_custom_properties_and_authors_but_keeps_the_text():
+    clean = stripped("letter.rtf", RTF)
+    assert SECRET not in clean
+    # Everything else is as it was, escaped braces and binary data (holding braces) included.
+    assert clean == rb"{\rtf1\ansi\deff0" + RTF_BODY.replace(
+        rb"{\*\atnid DS}{\*\atnauthor " + SECRET + rb"}", b""
+    )
+    assert check("letter.rtf", clean) == "rtf"
+    assert stripped("letter.rtf", clean) == clean
+
+
+@pytest.mark.parametrize(
+    "content",
+    [rb"{\rtf1{\info{\author x}", rb"{\rtf1}}", rb"{\rtf1{\pict\bin99 {}}}"],
+)
+def test_rtf_whose_groups_do_not_close_is_refused(content):
+    with pytest.raises(ValidationError) as refused:
+        stripped("letter.rtf", content)
+    assert refused.value.code == "file_content"
