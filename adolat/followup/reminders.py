@@ -47,7 +47,8 @@ from adolat.accounts.models import Membership, Role, User
 from adolat.lib.i18n import LANGUAGE_CODES, localized
 from adolat.recommendations.models import Recommendation
 
-from .models import Assessment, Assignment, Cluster, Notification, ProgressReport, ReportingPeriod
+from .models import Assignment, Cluster, Notification, ProgressReport, ReportingPeriod
+from .selectors import disagreeing_recommendations
 
 logger = logging.getLogger(__name__)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
@@ -303,39 +304,10 @@ class Digest:
 
 
 def disagreements() -> list[Disagreement]:
-    """Recommendations whose latest validated status (from a report on an assignment of the
-    recommendation itself or of a cluster holding it) differs from civil society's latest
-    published rating."""
-    ratings: dict[int, str] = {}
-    for rec_id, rating in (
-        Assessment.objects.filter(is_published=True)
-        .order_by("created", "pk")
-        .values_list("recommendation_id", "rating")
-    ):
-        ratings[rec_id] = rating  # the latest wins
-    if not ratings:
-        return []
-    statuses: dict[int, tuple] = {}
-    validated = (
-        ProgressReport.objects.filter(state=ProgressReport.State.VALIDATED)
-        .select_related("assignment")
-        .prefetch_related("assignment__cluster__recommendations")
-    )
-    for report in validated:
-        assignment = report.assignment
-        if assignment.recommendation_id:
-            members = [assignment.recommendation_id]
-        else:
-            members = [r.pk for r in assignment.cluster.recommendations.all()]
-        when = (report.validated_at or report.updated, report.pk)
-        for rec_id in members:
-            if rec_id in ratings and (rec_id not in statuses or statuses[rec_id][0] < when):
-                statuses[rec_id] = (when, report.proposed_status)
-    differing = {rec_id: status for rec_id, (_when, status) in statuses.items() if status != ratings[rec_id]}
-    recs = Recommendation.objects.filter(pk__in=differing).select_related("document").order_by("pk")
-    return [
-        Disagreement(recommendation=r, state_status=differing[r.pk], cso_rating=ratings[r.pk]) for r in recs
-    ]
+    """Recommendations whose state status differs from civil society's latest published rating,
+    as "my work" lists them (selectors.disagreeing_recommendations)."""
+    recs = disagreeing_recommendations().select_related("document").order_by("pk")
+    return [Disagreement(recommendation=r, state_status=r.status, cso_rating=r.cso_rating) for r in recs]
 
 
 def digest(*, today: date, owed: list[Obligation] | None = None) -> Digest:

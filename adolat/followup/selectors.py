@@ -563,6 +563,14 @@ def _overdue_everywhere(today: date, shown) -> tuple[list[DueReport], list[Query
     return [DueReport(assignments[pk], p) for pk, p in pairs], owed, validated
 
 
+def disagreeing_recommendations():
+    """Recommendations whose state status differs from civil society's latest published rating,
+    for "my work" and the coordinators' weekly digest. Both are kept on the recommendation: the
+    status the latest validated report gave (services._set_status_from) and the rating
+    (Recommendation.cso_rating), so they are read from an index of the rated records."""
+    return Recommendation.objects.exclude(cso_rating="").exclude(cso_rating=F("status"))
+
+
 def my_work(user, today: date | None = None) -> MyWork:
     """A focal point's and a coordinator's work list (see MyWork), in a bounded number of queries
     whatever the amount of work: six for a focal point, nine for a coordinator (each counting the
@@ -601,9 +609,7 @@ def my_work(user, today: date | None = None) -> MyWork:
                 "assignment__recommendation__document", "assignment__cluster", "organisation", "period"
             ).order_by("submitted_at", "pk")[:SHOWN]
         )
-        # Civil society's latest published rating is kept on the recommendation
-        # (Recommendation.cso_rating): disagreements are read from an index of the rated records.
-        disagreements = Recommendation.objects.exclude(cso_rating="").exclude(cso_rating=F("status"))
+        disagreements = disagreeing_recommendations()
         latest = Assessment.objects.filter(recommendation=OuterRef("pk"), is_published=True).order_by(
             "-created", "-pk"
         )

@@ -22,9 +22,11 @@ from django.utils.translation import gettext
 
 from adolat.accounts.models import Membership, User
 from adolat.followup import reminders, tasks
+from adolat.followup import services as followup_services
 from adolat.followup.models import Assessment, Assignment, Notification, ProgressReport, ReportingPeriod
 from adolat.followup.services import cluster_create
 from adolat.recommendations.models import Country, Mechanism, SourceDocument
+from adolat.recommendations.services import recommendation_set_status
 
 DUE = date(2026, 7, 15)
 WINDOW_OPENS = date(2026, 7, 1)
@@ -467,6 +469,11 @@ def digest_world(make_recommendation, document, orgs, people, period):
             reasoning="The civil society's reasoning",
             is_published=published,
         )
+    # What validating the reports and publishing the assessments keep on each recommendation.
+    for target, status in ((disputed_rec, "implemented"), (agreed_rec, "in_progress")):
+        target.refresh_from_db()
+        recommendation_set_status(recommendation=target, status=status, by=None, source="command")
+        followup_services._keep_cso_rating(target.pk)
     return {"waiting": waiting, "overdue": overdue, "disputed": disputed, "agreed": agreed}
 
 

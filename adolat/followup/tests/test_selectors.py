@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from adolat.accounts.models import User
-from adolat.followup import selectors, services
+from adolat.followup import reminders, selectors, services
 from adolat.followup.models import Assignment, Cluster, ProgressReport
 
 pytestmark = pytest.mark.django_db
@@ -339,6 +339,10 @@ def test_a_coordinators_work(rec, assignment, calendar, make_report, users, make
     assert work.disagreements[0].cso_assessment == latest
     assert work.overdue == []
     assert work.assignments == [] and work.due == []
+    # The weekly digest lists the same disagreements.
+    assert [(d.recommendation, d.state_status, d.cso_rating) for d in reminders.disagreements()] == [
+        (rec, "implemented", "not_implemented")
+    ]
 
 
 @pytest.mark.parametrize("who", ["focal_point", "coordinator", "viewer", "anonymous"])
