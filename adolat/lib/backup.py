@@ -1,7 +1,8 @@
 """Encrypted, consistent backups of a whole instance and their verified restore.
 
-An archive is a tar stream (the database, every file under MEDIA_ROOT and manifest.json) encrypted
-in 1 MiB chunks with AES-256-GCM under a key derived by scrypt from a passphrase:
+An archive is a tar stream (the database, every file under MEDIA_ROOT and manifest.json),
+compressed with gzip (format 2; format 1 archives, uncompressed, are still restored), encrypted in
+1 MiB chunks with AES-256-GCM under a key derived by scrypt from a passphrase:
 
     header   b"ADOLATBK" | version (1) | salt (16) | log2(N), r, p of scrypt (3) | nonce prefix (4)
     chunk    length of ciphertext (4, big-endian) | last-chunk flag (1) | ciphertext + tag
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -30,6 +32,7 @@ import struct
 import subprocess  # noqa: S404 — pg_dump / pg_restore, with argument lists, never a shell
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -42,7 +45,11 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# The formats `restore` reads: 1, the tar stream as it is; 2, the tar stream compressed with gzip.
+READABLE_VERSIONS = (1, 2)
+# zlib's level for the tar stream: most of a database's size goes for a fraction of level 9's time.
+COMPRESSION_LEVEL = 6
 MAGIC = b"ADOLATBK"
 CHUNK = 1024 * 1024
 SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1
@@ -113,10 +120,10 @@ def _derive_key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> by
 class EncryptingWriter(io.RawIOBase):
     """A write-only stream that encrypts what is written to `raw` chunk by chunk."""
 
-    def __init__(self, raw, passphrase: str):
+    def __init__(self, raw, passphrase: str, version: int = FORMAT_VERSION):
         super().__init__()
         salt, prefix = os.urandom(16), os.urandom(4)
-        self._header = _HEADER.pack(MAGIC, FORMAT_VERSION, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P, prefix)
+        self._header = _HEADER.pack(MAGIC, version, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P, prefix)
         self._aead = AESGCM(_derive_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P))
         self._prefix, self._raw, self._buffer, self._counter = prefix, raw, bytearray(), 0
         raw.write(self._header)
@@ -152,7 +159,7 @@ class DecryptingReader(io.RawIOBase):
         if len(header) != _HEADER.size or not header.startswith(MAGIC):
             raise BackupError(_("This file is not an Adolat backup, or it is damaged."))
         _magic, version, salt, log2_n, r, p, prefix = _HEADER.unpack(header)
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise BackupError(
                 _("This backup has format %(version)s, which this version of Adolat cannot read.")
                 % {"version": version}
@@ -160,6 +167,7 @@ class DecryptingReader(io.RawIOBase):
         self._aead = AESGCM(_derive_key(passphrase, salt, log2_n, r, p))
         self._header, self._prefix, self._raw = header, prefix, raw
         self._counter, self._plain, self._done = 0, b"", False
+        self.version = version  # the archive's format (the header is authenticated with each chunk)
 
     def readable(self) -> bool:
         return True
@@ -437,7 +445,13 @@ def create(path: str | Path, *, passphrase: str, alias: str = "default") -> Summ
         try:
             with os.fdopen(fd, "wb") as raw:
                 sealed = EncryptingWriter(raw, passphrase)
-                with tarfile.open(fileobj=sealed, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                # mtime 0: the archive says when it was made in its manifest only.
+                with (
+                    gzip.GzipFile(
+                        fileobj=sealed, mode="wb", compresslevel=COMPRESSION_LEVEL, mtime=0
+                    ) as packed,
+                    tarfile.open(fileobj=packed, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+                ):
                     _add_file(tar, db_file, db_file.name, files)
                     db_file.unlink()
                     for source, arcname in _media_files(Path(settings.MEDIA_ROOT)):
@@ -480,14 +494,29 @@ def _safe_member(name: str) -> bool:
     )
 
 
+# What reading a damaged archive raises (gzip.BadGzipFile is an OSError; other OSErrors, a full
+# disk, are not the archive's fault and are raised as they are).
+_DAMAGED = (
+    tarfile.TarError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+    EOFError,
+    zlib.error,
+    gzip.BadGzipFile,
+)
+
+
 def _unpack(archive: Path, passphrase: str, staging: Path) -> dict:
     """Decrypt and unpack into `staging`; the manifest, once every file matches it."""
     seen: dict[str, dict] = {}
     manifest = None
     try:
         with open(archive, "rb") as raw:
-            reader = io.BufferedReader(DecryptingReader(raw, passphrase), buffer_size=CHUNK)
-            with tarfile.open(fileobj=reader, mode="r|") as tar:
+            decrypted = DecryptingReader(raw, passphrase)
+            version = decrypted.version
+            reader = io.BufferedReader(decrypted, buffer_size=CHUNK)
+            plain = gzip.GzipFile(fileobj=reader, mode="rb") if version >= 2 else reader
+            with tarfile.open(fileobj=plain, mode="r|") as tar:
                 for member in tar:
                     if not member.isfile() or not _safe_member(member.name) or member.name in seen:
                         raise BackupError(_("The backup is damaged or has been altered."))
@@ -503,12 +532,22 @@ def _unpack(archive: Path, passphrase: str, staging: Path) -> dict:
                             sha.update(block)
                             out.write(block)
                     seen[member.name] = {"sha256": sha.hexdigest(), "size": member.size}
-            # Read to the end, so that a cut-off or extended archive is noticed too.
+            # Read to the end, so that a cut-off or extended archive is noticed too (and the end of
+            # the compressed stream, where gzip checks what it gave).
+            while plain.read(CHUNK):
+                pass
             while reader.read(CHUNK):
                 pass
-    except (tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError):
+    except (
+        tarfile.TarError,
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,  # an OSError; any other (a full disk) is not the archive's fault
+    ):
         raise BackupError(_("The backup is damaged or has been altered.")) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") != version:
         raise BackupError(_("The backup has no manifest it can be checked against."))
     if manifest.get("files") != seen:
         raise BackupError(_("The files in the backup do not match their checksums in its manifest."))

@@ -250,6 +250,77 @@ def test_a_tampered_archive_is_refused_before_anything_is_written(tmp_path, arch
     assert nothing_written(target)
 
 
+def tar_stream(archive: Path) -> bytes:
+    """The tar stream inside an archive of the current format (decrypted, decompressed)."""
+    import gzip
+
+    return gzip.decompress(unseal(archive.read_bytes()))
+
+
+def resealed(tar: bytes, tmp_path: Path, *, version: int, manifest_format: int | None = None) -> Path:
+    """An archive holding `tar` as it is, under a header of `version`; the manifest's format
+    rewritten when asked."""
+    import json
+    import tarfile
+
+    if manifest_format is not None:
+        out = io.BytesIO()
+        with (
+            tarfile.open(fileobj=io.BytesIO(tar), mode="r|") as old,
+            tarfile.open(fileobj=out, mode="w|") as new,
+        ):
+            for member in old:
+                data = old.extractfile(member).read()
+                if member.name == backup.MANIFEST:
+                    manifest = json.loads(data)
+                    manifest["format"] = manifest_format
+                    data = json.dumps(manifest).encode()
+                    member.size = len(data)
+                new.addfile(member, io.BytesIO(data))
+        tar = out.getvalue()
+    sealed = io.BytesIO()
+    writer = backup.EncryptingWriter(sealed, PASSPHRASE, version=version)
+    writer.write(tar)
+    writer.finish()
+    path = tmp_path / f"format-{version}.adolat-backup"
+    path.write_bytes(sealed.getvalue())
+    return path
+
+
+def test_archives_are_compressed(archive, in_use):
+    database = (in_use / "adolat.sqlite3").stat().st_size
+    assert len(tar_stream(archive)) > database  # the database and the file, whole
+    assert archive.stat().st_size < database / 2
+
+
+def test_an_archive_of_the_first_format_uncompressed_still_restores(tmp_path, archive):
+    older = resealed(tar_stream(archive), tmp_path, version=1, manifest_format=1)
+    target = tmp_path / "target"
+    done = run(target, "restore", str(older))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert counts(target / "adolat.sqlite3") == (1, 0)
+    assert (target / "media" / "evidence" / "2026" / "11" / "0123abcd.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        (2, "damaged or has been altered"),  # a format 2 header over an uncompressed stream
+        (1, "no manifest it can be checked against"),  # format 1 holding a manifest of format 2
+        (3, "This backup has format 3"),
+    ],
+)
+def test_an_archive_whose_content_is_not_what_its_format_says_is_refused(
+    tmp_path, archive, version, expected
+):
+    wrong = resealed(tar_stream(archive), tmp_path, version=version)
+    target = tmp_path / "target"
+    done = run(target, "restore", str(wrong))
+    assert done.returncode == 1
+    assert expected in done.stderr
+    assert nothing_written(target)
+
+
 def test_restore_refuses_an_instance_in_use(tmp_path, archive, in_use):
     with sqlite3.connect(in_use / "adolat.sqlite3") as conn:
         conn.execute("INSERT INTO load_a (payload) VALUES ('written after the backup')")
