@@ -477,9 +477,17 @@ def test_rtf_loses_its_information_group_custom_properties_and_authors_but_keeps
 
 @pytest.mark.parametrize(
     "content",
-    [rb"{\rtf1{\info{\author x}", rb"{\rtf1}}", rb"{\rtf1{\pict\bin99 {}}}"],
+    [rb"{\rtf1{\info{\author x}", rb"{\rtf1}}", rb"{\rtf1{\pict\bin99 {}}}", rb"{\rtf1{\pict\bin-5 }}"],
 )
 def test_rtf_whose_groups_do_not_close_is_refused(content):
     with pytest.raises(ValidationError) as refused:
         stripped("letter.rtf", content)
     assert refused.value.code == "file_content"
+
+
+def test_a_large_rtf_picture_is_copied_as_it_is():
+    """A picture in hexadecimal (megabytes of text without a brace) passes unchanged."""
+    picture = rb"{\pict\pngblip " + b"89504e470d0a1a0a" * 400_000 + b"}"
+    content = rb"{\rtf1{\info{\author " + SECRET + rb"}}" + picture + b"}"
+    clean = stripped("letter.rtf", content)
+    assert clean == rb"{\rtf1" + picture + b"}"
