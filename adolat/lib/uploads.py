@@ -479,7 +479,8 @@ def _strip_tiff(src, out) -> None:
                 erased.append((value, value + size))
         erased.append((ifd, ifd + 2 + 12 * number(ifd, 2) + 4))
 
-    def clean_directory(ifd: int, seen: set) -> None:
+    def clean_directory(ifd: int, seen: set) -> int:
+        """Rewrite a directory (and its sub-images'); the offset of the next one (0: none)."""
         if ifd in seen:
             raise ValueError("a loop of directories")
         seen.add(ifd)
@@ -493,7 +494,9 @@ def _strip_tiff(src, out) -> None:
                     kept.append((value, value + size))
                 if tag == _TIFF_SUB_IMAGES and kind in (4, 13):
                     for n in range(count):
-                        clean_directory(number(value + 4 * n, 4), seen)
+                        sub_image = number(value + 4 * n, 4)
+                        while sub_image:
+                            sub_image = clean_directory(sub_image, seen)
                 continue
             if tag in _TIFF_METADATA_DIRECTORIES and kind in (4, 13) and count == 1:
                 erase_directory(number(value, 4), seen)
@@ -510,10 +513,12 @@ def _strip_tiff(src, out) -> None:
         rewritten = len(keep).to_bytes(2, order) + b"".join(keep) + following.to_bytes(4, order)
         data[ifd:directory_end] = rewritten + bytes(directory_end - ifd - len(rewritten))
         kept.append((ifd, ifd + len(rewritten)))
-        if following:
-            clean_directory(following, seen)
+        return following
 
-    clean_directory(number(4, 4), set())
+    # Page after page (a scan of a thousand pages is a chain of a thousand directories).
+    ifd, seen = number(4, 4), set()
+    while ifd:
+        ifd = clean_directory(ifd, seen)
     # What is kept (the directories, their values, the picture) must not be touched by what is erased.
     for start, end in erased:
         for keep_start, keep_end in kept:

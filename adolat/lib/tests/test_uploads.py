@@ -491,3 +491,39 @@ def test_a_large_rtf_picture_is_copied_as_it_is():
     content = rb"{\rtf1{\info{\author " + SECRET + rb"}}" + picture + b"}"
     clean = stripped("letter.rtf", content)
     assert clean == rb"{\rtf1" + picture + b"}"
+
+
+def tiff_pages(n: int) -> bytes:
+    """A big-endian TIFF of `n` 1×1 pages, each with a description naming someone."""
+    import struct
+
+    description = b"Page scanned by " + SECRET + b"\x00"
+    page = 2 + 12 * 8 + 4 + len(description) + 2  # a directory, its description, its pixel (and a pad)
+    out = bytearray(b"MM\x00*" + struct.pack(">I", 8))
+    for i in range(n):
+        at = 8 + i * page
+        text_at, pixel_at = at + 2 + 12 * 8 + 4, at + 2 + 12 * 8 + 4 + len(description)
+        entries = [
+            struct.pack(">HHIHH", 256, 3, 1, 1, 0),
+            struct.pack(">HHIHH", 257, 3, 1, 1, 0),
+            struct.pack(">HHIHH", 258, 3, 1, 8, 0),
+            struct.pack(">HHIHH", 262, 3, 1, 1, 0),
+            struct.pack(">HHII", 270, 2, len(description), text_at),
+            struct.pack(">HHII", 273, 4, 1, pixel_at),
+            struct.pack(">HHIHH", 277, 3, 1, 1, 0),
+            struct.pack(">HHII", 279, 4, 1, 1),
+        ]
+        following = at + page if i + 1 < n else 0
+        out += struct.pack(">H", 8) + b"".join(entries) + struct.pack(">I", following)
+        out += description + bytes([i % 256, 0])
+    return bytes(out)
+
+
+def test_every_page_of_a_long_tiff_is_cleaned():
+    original = tiff_pages(1500)
+    clean = stripped("scan.tif", original)
+    assert SECRET in original and SECRET not in clean
+    assert len(clean) == len(original)
+    # The last page's pixel, where its directory says.
+    page = len(original) // 1500
+    assert clean[8 + 1499 * page + 2 + 12 * 8 + 4 + len(b"Page scanned by " + SECRET + b"\x00")] == 1499 % 256
