@@ -289,8 +289,8 @@ def obligations(*, today: date) -> list[Obligation]:
 @dataclass
 class Disagreement:
     recommendation: Recommendation
-    state_status: str  # the latest validated report's status
-    cso_rating: str  # the latest published assessment's rating
+    state_status: str  # the recommendation's status (its latest validated report's)
+    cso_rating: str  # civil society's latest published rating
 
 
 @dataclass
