@@ -538,14 +538,7 @@ def _unpack(archive: Path, passphrase: str, staging: Path) -> dict:
                 pass
             while reader.read(CHUNK):
                 pass
-    except (
-        tarfile.TarError,
-        json.JSONDecodeError,
-        UnicodeDecodeError,
-        EOFError,
-        zlib.error,
-        gzip.BadGzipFile,  # an OSError; any other (a full disk) is not the archive's fault
-    ):
+    except _DAMAGED:
         raise BackupError(_("The backup is damaged or has been altered.")) from None
     if not isinstance(manifest, dict) or manifest.get("format") != version:
         raise BackupError(_("The backup has no manifest it can be checked against."))
