@@ -131,9 +131,15 @@ def _index(rec: Recommendation, data: RecommendationData) -> None:
 
 
 @transaction.atomic
-def source_document_create(*, document: SourceDocument, by=None, source: str) -> SourceDocument:
-    """Validate, save and record a new source document."""
-    document.full_clean()
+def source_document_create(
+    *, document: SourceDocument, by=None, source: str, unique_checked: bool = False
+) -> SourceDocument:
+    """Validate, save and record a new source document. `unique_checked`: the caller has made
+    sure no stored document has its symbol or, without one, its mechanism, state and session
+    (the unique constraints), having read them; an import does, for each of the dozens of
+    documents it may create, and the constraints' own checks (a query each, compiled anew) took
+    most of the time of creating them. The database still refuses a duplicate."""
+    document.full_clean(validate_constraints=not unique_checked)
     document.save()
     fields = ("mechanism_id", "country_id", "symbol", "session", "cycle", "year", "date", "title_en")
     audit.record(

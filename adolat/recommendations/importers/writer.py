@@ -1021,7 +1021,9 @@ class Writer:
             date=dates[0] if dates else None,
             **titles,
         )
-        services.source_document_create(document=doc, by=self.by, source=AUDIT_SOURCE)
+        # `_document_for` found no stored document with its symbol (those of the file's symbols
+        # are all read, see `_load`) or, without one, of its mechanism and session.
+        services.source_document_create(document=doc, by=self.by, source=AUDIT_SOURCE, unique_checked=True)
         self.documents[doc.pk] = doc
         return doc
 

@@ -355,3 +355,29 @@ def test_an_interrupted_write_leaves_nothing_when_a_record_fails(tmp_path, monke
 
     assert calls == [2, 2]
     assert Recommendation.objects.count() == 0 and SourceDocument.objects.count() == 0
+
+
+def test_a_document_created_as_checked_unique_is_still_refused_as_a_duplicate():
+    """Imports create documents with `unique_checked` (the writer read the stored ones); a
+    duplicate it let through all the same is refused by the database, and nothing of it is
+    written, its history included."""
+    from django.db import IntegrityError, transaction
+
+    from adolat.lib.models import AuditEntry
+    from adolat.recommendations.models import Country, Mechanism
+    from adolat.recommendations.services import source_document_create
+
+    country, _ = Country.objects.get_or_create(code="TJ", defaults={"name_en": "Tajikistan"})
+    upr = Mechanism.objects.get(code="UPR")
+
+    def document() -> SourceDocument:
+        return SourceDocument(mechanism=upr, country=country, symbol="A/HRC/19/3", session="12")
+
+    source_document_create(document=document(), source="command", unique_checked=True)
+    with pytest.raises(ValidationError):  # the constraints' own check
+        source_document_create(document=document(), source="command")
+    entries = AuditEntry.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        source_document_create(document=document(), source="command", unique_checked=True)
+    assert SourceDocument.objects.filter(symbol="A/HRC/19/3").count() == 1
+    assert AuditEntry.objects.count() == entries
