@@ -5,9 +5,9 @@ On PostgreSQL, an executemany sends a statement per row and a multi-row INSERT m
 parse and plan thousands of parameters; COPY streams the rows in the text format the server reads
 fastest (the same constraints, triggers and indexes apply). On SQLite, where the database is in
 the process, one prepared INSERT run over all the rows is the fastest way, except for rows of
-integers in one or two columns (the tags of records): they go as one JSON array that SQLite reads
-itself (json_each), which takes them in about 45% less time than a statement run row by row.
-Wider rows are slower that way (each value is extracted from its row's JSON).
+one or two columns of integers and codes (the tags of records): they go as one JSON array that
+SQLite reads itself (json_each), which takes them in about 45% less time than a statement run row
+by row. Wider rows are slower that way (each value is extracted from its row's JSON).
 
 The caller gives values as the database takes them (what the fields' get_db_prep_save would
 give): str, int, bool, None, aware datetimes, JSON as text.
@@ -16,7 +16,7 @@ give): str, int, bool, None, aware datetimes, JSON as text.
 import json
 from collections.abc import Iterable, Sequence
 
-# The widest rows of integers SQLite reads from a JSON array (see the module docstring).
+# The widest rows SQLite reads from a JSON array (see the module docstring).
 JSON_MAX_COLUMNS = 2
 
 
@@ -32,7 +32,7 @@ def insert(connection, table: str, columns: Sequence[str], rows: Iterable[Sequen
                     copy.write_row(row)
             return
         rows = rows if isinstance(rows, list) else list(rows)
-        if len(columns) <= JSON_MAX_COLUMNS and _integers(rows):
+        if len(columns) <= JSON_MAX_COLUMNS and _json_exact(rows):
             picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
             sql = f"INSERT INTO {qn(table)} ({names}) SELECT {picks} FROM json_each(%s)"  # noqa: S608 — no user input
             cursor.execute(sql, [json.dumps(rows)])
@@ -42,13 +42,19 @@ def insert(connection, table: str, columns: Sequence[str], rows: Iterable[Sequen
             cursor.executemany(sql, rows[start : start + 5000])
 
 
-def _integers(rows: list) -> bool:
-    """Whether every value is an int of 64 bits (not a bool, which JSON writes as true) or None:
-    what SQLite reads back from JSON as the value itself."""
-    values = [value for row in rows for value in row if value is not None]
-    return all(type(value) is int for value in values) and (
-        not values or (min(values) >= -(2**63) and max(values) < 2**63)
-    )
+def _json_exact(rows: list) -> bool:
+    """Whether SQLite reads every value back from JSON as the value itself: ints of 64 bits (not
+    bools, which JSON writes as true), None and ASCII texts (codes; other texts could hold what
+    JSON escapes and SQLite would read otherwise, such as a lone surrogate)."""
+    numbers = []
+    for row in rows:
+        for value in row:
+            kind = type(value)
+            if kind is int:
+                numbers.append(value)
+            elif not (value is None or (kind is str and value.isascii())):
+                return False
+    return not numbers or (min(numbers) >= -(2**63) and max(numbers) < 2**63)
 
 
 def next_ids(connection, table: str, column: str, count: int) -> list[int]:

@@ -33,15 +33,31 @@ def test_rows_of_integers_are_stored_in_order(make_recommendation):
 
 @pytest.mark.django_db
 def test_values_json_would_change_go_as_they_are(make_recommendation):
-    """A bool (JSON writes true), a number too large for 64 bits or a text is never sent as JSON:
-    SQLite would read back 1, a float or a text."""
+    """A bool (JSON writes true), a number too large for 64 bits or a text beyond ASCII is never
+    sent as JSON: SQLite could read back 1, a float or another text."""
     rec = make_recommendation()
     theme = Theme.objects.order_by("pk").first()
     THROUGH.objects.all().delete()
-    assert not bulk._integers([(rec.pk, True)])
-    assert not bulk._integers([(rec.pk, 2**63)])
-    assert not bulk._integers([(rec.pk, str(theme.pk))])
-    assert bulk._integers([(rec.pk, None), (-(2**63), 2**63 - 1)])
+    assert not bulk._json_exact([(rec.pk, True)])
+    assert not bulk._json_exact([(rec.pk, 2**63)])
+    assert not bulk._json_exact([(rec.pk, "Таджикистан")])
+    assert not bulk._json_exact([(rec.pk, "\ud800")])
+    assert not bulk._json_exact([(rec.pk, 1.5)])
+    assert bulk._json_exact([(rec.pk, None), (-(2**63), 2**63 - 1), (1, "TJ")])
     columns = ["recommendation_id", "theme_id"]
-    bulk.insert(connection, THROUGH._meta.db_table, columns, [(rec.pk, str(theme.pk))])
+    bulk.insert(connection, THROUGH._meta.db_table, columns, [(rec.pk, float(theme.pk))])
     assert _stored() == [(rec.pk, theme.pk)]
+
+
+@pytest.mark.django_db
+def test_codes_are_stored_as_they_are(make_recommendation):
+    """The recommending states' rows hold a code: it goes through JSON and back as it is."""
+    from adolat.recommendations.models import Country
+
+    rec = make_recommendation()
+    codes = sorted(Country.objects.values_list("code", flat=True)[:3])
+    through = Recommendation.recommending_states.through
+    through.objects.all().delete()
+    rows = [(rec.pk, code) for code in codes]
+    bulk.insert(connection, through._meta.db_table, ["recommendation_id", "country_id"], rows)
+    assert list(through.objects.order_by("pk").values_list("recommendation_id", "country_id")) == rows
