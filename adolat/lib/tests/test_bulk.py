@@ -44,9 +44,11 @@ def test_values_json_would_change_go_as_they_are(make_recommendation):
     assert not bulk._json_exact([(rec.pk, "\ud800")])
     assert not bulk._json_exact([(rec.pk, 1.5)])
     assert bulk._json_exact([(rec.pk, None), (-(2**63), 2**63 - 1), (1, "TJ")])
-    columns = ["recommendation_id", "theme_id"]
-    bulk.insert(connection, THROUGH._meta.db_table, columns, [(rec.pk, float(theme.pk))])
+    # Wider rows go row by row, as they are.
+    columns = ["id", "recommendation_id", "theme_id"]
+    bulk.insert(connection, THROUGH._meta.db_table, columns, [(1000, rec.pk, theme.pk)])
     assert _stored() == [(rec.pk, theme.pk)]
+    assert THROUGH.objects.get().pk == 1000
 
 
 @pytest.mark.django_db
