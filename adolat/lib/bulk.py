@@ -26,8 +26,11 @@ def insert(connection, table: str, columns: Sequence[str], rows: Iterable[Sequen
     names = ", ".join(qn(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The driver's cursor: Django's wrapper has no COPY.
-            with cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
+            # The driver's cursor (Django's wrapper has no COPY), its errors as Django's.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return

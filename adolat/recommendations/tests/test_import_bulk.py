@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from adolat.lib import audit
@@ -213,3 +213,48 @@ def test_queries_do_not_grow_with_the_number_of_rows():
 
     few, many = queries_for(8, "Algeria"), queries_for(80, "Kenya")
     assert many <= few + 2
+
+
+def test_records_written_in_many_chunks_hold_all_their_tags_and_index_and_a_failure_leaves_nothing(
+    users, monkeypatch
+):
+    """Over many chunks every record has all its tags, is found by the search, and the index is
+    whole; a file whose fourth chunk the database refuses leaves nothing of the chunks before, and
+    the error is Django's (COPY's included, on PostgreSQL)."""
+    monkeypatch.setattr(writer, "WRITE_CHUNK", 3)
+    summary = run_import(upr_csv(17, word="quixotic "), filename="f.csv", country="TJ")
+    assert (summary.created, summary.errors) == (17, [])
+    for rec in Recommendation.objects.all():
+        n = int(rec.text_en.split("court number ")[1].split()[0])
+        assert [s.name_en for s in rec.recommending_states.all()] == [STATES[n % len(STATES)]]
+        issues = ISSUES[n % len(ISSUES)].split(", ")
+        assert len(tag_ids(rec)["themes"]) + len(tag_ids(rec)["affected_groups"]) >= len(issues)
+    assert Recommendation.objects.filter(pk__in=search.matching_ids("quixot court")).count() == 17
+    _assert_search_index_follows_the_table()
+
+    # A tag row written twice in the fourth chunk.
+    through_rows, calls = services._through_rows, []
+
+    def duplicated(pairs, *args, **kwargs):
+        rows = through_rows(pairs, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 4:
+            rows["themes"].append(rows["themes"][0])
+        return rows
+
+    monkeypatch.setattr(services, "_through_rows", duplicated)
+    counts = _counts()
+    with pytest.raises(IntegrityError):
+        run_import(upr_csv(17, word="zanzibarian "), filename="g.csv", country="TJ")
+    assert len(calls) == 4
+    assert _counts() == counts
+    assert not Recommendation.objects.filter(pk__in=search.matching_ids("zanzibar")).exists()
+
+
+def _counts() -> tuple:
+    return (
+        Recommendation.objects.count(),
+        AuditEntry.objects.count(),
+        Recommendation.themes.through.objects.count(),
+        Recommendation.recommending_states.through.objects.count(),
+    )
