@@ -132,3 +132,36 @@ def test_disagreements_are_listed_newest_first_as_the_database_orders(world, use
         .values_list("pk", flat=True)
     )
     assert [r.pk for r in work.disagreements] == list(expected) and len(expected) == 8
+
+
+LINKED = ["recommendations:detail", "followup:report-detail", "followup:report-create"]
+
+
+@pytest.mark.parametrize("name", LINKED)
+@pytest.mark.parametrize("pk", [1, 42, 9_007_199_254_740_993])
+def test_the_tables_links_are_the_views_urls(name, pk):
+    """The tables of "my work" reverse each view's URL once for all their rows (followup_tags._urls):
+    the links are reverse()'s, escaped, under a script prefix too."""
+    from django.urls import reverse, set_script_prefix
+    from django.utils.html import escape
+
+    from adolat.followup.templatetags import followup_tags
+
+    for prefix in ("/", "/adolat & co/"):
+        set_script_prefix(prefix)
+        try:
+            assert followup_tags._urls(name)(pk) == escape(reverse(name, args=[pk]))
+        finally:
+            set_script_prefix("/")
+
+
+def test_the_rows_link_each_report_and_recommendation(world, users, client, monkeypatch):
+    monkeypatch.setattr(selectors, "SHOWN", 2)
+    client.force_login(users["coordinator"])
+    from adolat.followup.models import ProgressReport
+
+    page = client.get("/follow-up/").content.decode()
+    waiting = ProgressReport.objects.filter(state="submitted").order_by("submitted_at", "pk")[:2]
+    for report in waiting:
+        assert f'href="/follow-up/reports/{report.pk}/"' in page
+        assert f'href="/recommendations/{report.assignment.recommendation_id}/"' in page
