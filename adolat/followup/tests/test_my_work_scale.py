@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from adolat.followup import selectors, services
-from adolat.followup.models import Assignment
+from adolat.followup.models import Assignment, ProgressReport
 
 pytestmark = pytest.mark.django_db
 
@@ -158,8 +158,6 @@ def test_the_tables_links_are_the_views_urls(name, pk):
 def test_the_rows_link_each_report_and_recommendation(world, users, client, monkeypatch):
     monkeypatch.setattr(selectors, "SHOWN", 2)
     client.force_login(users["coordinator"])
-    from adolat.followup.models import ProgressReport
-
     page = client.get("/follow-up/").content.decode()
     waiting = ProgressReport.objects.filter(state="submitted").order_by("submitted_at", "pk")[:2]
     for report in waiting:

@@ -13,7 +13,8 @@ def automerge(value: int):
 
 
 class Migration(migrations.Migration):
-    """SQLite's search index merges its segments less often (8 of a size, not 4: see search.SQLITE_AUTOMERGE)."""
+    """SQLite's search index merges its segments less often: 8 of a size, not 4 (see
+    search.SQLITE_AUTOMERGE)."""
 
     dependencies = [("recommendations", "0008_cso_rating")]
     operations = [migrations.RunPython(automerge(8), automerge(4))]
