@@ -128,6 +128,66 @@ def test_tags_people_added_keep_a_reimported_row_unchanged(users, monkeypatch, r
     assert state_of_the_database() == before
 
 
+def tags_of(recs) -> dict[str, set]:
+    return {
+        name: set(
+            getattr(Recommendation, name).through.objects.filter(recommendation__in=recs).values_list(column)
+        )
+        for name, column in writer.M2M_COLUMNS.items()
+    }
+
+
+@pytest.mark.parametrize("between", [4, 20], ids=["dense ids, read by their range", "sparse ids"])
+def test_records_of_another_state_among_the_ids_lend_a_reimport_none_of_their_tags(monkeypatch, between):
+    """The stored records' tags are read in one query (TAGS_IN_ONE_QUERY_ABOVE): by the range of
+    their ids when they fill most of it (`writer._id_range`), else through their documents. The
+    records of another state created in between, which that range holds too, are left aside."""
+    monkeypatch.setattr(writer, "TAGS_IN_ONE_QUERY_ABOVE", 0)
+    table = rows(8)
+    run_import(upr_csv(table[:4]), filename="f.csv", country="TJ")
+    kenya = [
+        [
+            "Kenya",
+            f"Protect persons with albinism, measure {n}.",
+            "Mexico",
+            "Supported",
+            "Persons with disabilities, Women's rights",
+            "24",
+        ]
+        for n in range(between)
+    ]
+    run_import(upr_csv(kenya), filename="other.csv", country="KE")
+    run_import(upr_csv(table[4:]), filename="f.csv", country="TJ")
+    mine = Recommendation.objects.filter(country="TJ")
+    assert (writer._id_range(list(mine.values_list("pk", flat=True))) is not None) == (between == 4)
+    theirs = Recommendation.objects.filter(country="KE")
+    their_tags = tags_of(theirs)
+    assert their_tags["affected_groups"] and their_tags["recommending_states"] == {("MX",)}
+    before = state_of_the_database()
+
+    unchanged, _written = reimport(upr_csv(table))
+
+    assert (unchanged.created, unchanged.updated, unchanged.unchanged) == (0, 0, 8)
+    assert state_of_the_database() == before
+
+    # Row 5 ("Torture and other CID treatment") gains the issue of row 0 ("Justice").
+    changed_rec = mine.get(text_en__contains="number 5 ")
+    justice = mine.get(text_en__contains="number 0 ")
+    expected = {
+        name: {tag for (tag,) in tags_of([changed_rec])[name] | tags_of([justice])[name]}
+        for name in ("themes", "affected_groups")
+    }
+    table[5][4] = f"{table[5][4]}, Justice"
+
+    changed, _written = reimport(upr_csv(table))
+
+    assert (changed.created, changed.updated, changed.unchanged, changed.errors) == (0, 1, 7, [])
+    after = {name: {tag for (tag,) in tags} for name, tags in tags_of([changed_rec]).items()}
+    assert (after["themes"], after["affected_groups"]) == (expected["themes"], expected["affected_groups"])
+    assert after["recommending_states"] == {"FR"}
+    assert tags_of(theirs) == their_tags
+
+
 def test_one_changed_row_updates_exactly_its_record_with_its_history(users):
     table = rows(12)
     run_import(upr_csv(table), filename="f.csv", country="TJ", by=users["coordinator"])
