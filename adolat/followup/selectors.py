@@ -573,7 +573,7 @@ def disagreeing_recommendations():
 
 def my_work(user, today: date | None = None) -> MyWork:
     """A focal point's and a coordinator's work list (see MyWork), in a bounded number of queries
-    whatever the amount of work: six for a focal point, nine for a coordinator (each counting the
+    whatever the amount of work: six for a focal point, ten for a coordinator (each counting the
     lookup of the person's memberships; for a coordinator, up to two more per reporting period
     already due while the earlier ones hold fewer than SHOWN overdue reports, see
     _overdue_everywhere), one for anyone else."""
@@ -621,11 +621,19 @@ def my_work(user, today: date | None = None) -> MyWork:
         newest = F("year").desc()
         if connection.vendor == "postgresql":
             newest = ExpressionWrapper(F("year") + Value(0), output_field=IntegerField()).desc()
-        work.disagreements = list(
-            disagreements.annotate(cso_assessment_id=Subquery(latest.values("pk")[:1]))
+        # Ids first, read from that index alone (PostgreSQL sorted some 9,000 whole rows of the
+        # synthetic 250,000 records in 20 ms, their ids in 2.4), then the records shown.
+        shown_ids = list(disagreements.order_by(newest, "pk").values_list("pk", flat=True)[:SHOWN])
+        chosen_recs = (
+            disagreements.filter(pk__in=shown_ids)
+            .annotate(cso_assessment_id=Subquery(latest.values("pk")[:1]))
             .select_related("document")
-            .order_by(newest, "pk")[:SHOWN]
+            .in_bulk(shown_ids)
+            if shown_ids
+            else {}
         )
+        # In the order of the ids; a record no longer in disagreement since is left out.
+        work.disagreements = [chosen_recs[pk] for pk in shown_ids if pk in chosen_recs]
         if work.disagreements:
             chosen = Assessment.objects.select_related("organisation").in_bulk(
                 [r.cso_assessment_id for r in work.disagreements]
