@@ -17,8 +17,10 @@ read once, in one scan in the order of its index, before the records (`TagIndex`
 looked up again for every record of every chunk. So that each record's tags are those of its row,
 every query of such an export reads the database as it was when the export began (`_one_read`: on
 SQLite one read snapshot, on PostgreSQL one read-only REPEATABLE READ transaction): a record
-changed or withdrawn meanwhile is exported as it was then, the export is that of one moment.
-Other exports (filtered to a part of the table) read the tags with each chunk, as above.
+changed or withdrawn meanwhile is exported as it was then, the export is that of one moment. On
+PostgreSQL such an export also reads each chunk's records ahead, on a second connection that reads
+the same moment, while the chunk before is written (`_Ahead`). Other exports (filtered to a part
+of the table) read the tags with each chunk, as above.
 
 Most records share their lists of tags, documents and labels with thousands of others, so what is
 made of them (vocabulary objects in order, the cells of a row, the lists of codes of a record) is
@@ -26,20 +28,25 @@ made once per distinct value and remembered for the rest of the export (`Memo`).
 """
 
 import datetime as dt
+import logging
 import re
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TypeVar
 
+import psycopg
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, BooleanField, Count, DateTimeField, F, Max, Min, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.constants import MULTI
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import override
+from psycopg import sql as psql
 
 from adolat.lib.i18n import localized
 from adolat.recommendations import selectors, services
@@ -61,6 +68,8 @@ from adolat.recommendations.models import (
 # Records per chunk: one query for the records and their tags each chunk. Memory holds one chunk
 # at a time, whatever the number of records.
 CHUNK_SIZE = 1000
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -360,8 +369,10 @@ class TagIndex:
 
 
 @contextmanager
-def _one_read() -> Iterator[None]:
-    """Every query of the export within reads the database as it was when it began.
+def _one_read() -> Iterator[str | None]:
+    """Every query of the export within reads the database as it was when it began. Yields the
+    name of that moment's snapshot where a second connection can read it too (PostgreSQL, when the
+    export began its own transaction), else None.
 
     On SQLite a connection reads one snapshot while one of its statements is unfinished, so one is
     left unfinished (a read of the schema, which has more than one row). Writers are not held up
@@ -382,9 +393,80 @@ def _one_read() -> Iterator[None]:
     elif connection.vendor == "postgresql" and not connection.in_atomic_block:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield
+            # Its snapshot, for a second connection to read the same moment (see `_Ahead`).
+            cursor.execute("SELECT pg_export_snapshot()")
+            yield cursor.fetchone()[0]
     else:
         yield
+
+
+class _Read:
+    """The rows of one chunk's `values_list` query, read by `_Ahead`'s connection."""
+
+    def __init__(self, query: QuerySet, convert: dict, compiler, future: Future) -> None:
+        self.query, self.convert, self.compiler, self.future = query, convert, compiler, future
+
+    def rows(self) -> list:
+        return self.future.result()
+
+
+class _Ahead:
+    """The records of each chunk of a whole-table export on PostgreSQL, read by a second connection
+    in a thread while the chunk before is written. A chunk's thousand records lie all over the
+    table (the export's order is not the table's), and the server took some 10 ms to look them
+    up, a third of the export's time at 250,000 records, during which nothing was written.
+
+    The second connection reads the export's own moment: a read-only REPEATABLE READ transaction
+    on the snapshot the export's transaction exported (`SET TRANSACTION SNAPSHOT`), so both read
+    the same records. It is opened with the settings of Django's (never from a pool) and closed
+    at the end. Should it not open (the server's connections all taken, say), every chunk is read
+    on the export's own connection, as without it."""
+
+    def __init__(self, snapshot: str) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-ahead")
+        self.db = None
+        self.opened = self.pool.submit(self._open, connection.get_connection_params(), snapshot)
+
+    def _open(self, params: dict, snapshot: str) -> None:
+        db = psycopg.connect(**params)
+        try:
+            db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            db.read_only = True
+            db.execute(psql.SQL("SET TRANSACTION SNAPSHOT {}").format(psql.Literal(snapshot)))
+        except BaseException:
+            db.close()
+            raise
+        self.db = db
+
+    def read(self, query: QuerySet, convert: dict) -> "_Read | None":
+        """Start reading `query`'s rows; None when they are to be read on the export's connection."""
+        try:
+            self.opened.result()
+        except psycopg.Error as exc:
+            logger.warning("The export reads its records on one connection: %s", type(exc).__name__)
+            return None
+        compiler = query.query.get_compiler(query.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            done: Future = Future()
+            done.set_result([])
+            return _Read(query, convert, compiler, done)
+        return _Read(query, convert, compiler, self.pool.submit(self._rows, sql, params))
+
+    def _rows(self, sql: str, params) -> list:
+        with self.db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def __enter__(self) -> "_Ahead":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # The reads under way end first; then the connection (its transaction read only) closes.
+        self.pool.shutdown(wait=True)
+        if self.db is not None:
+            self.db.close()
 
 
 def _documents(vocab: Vocabulary, ids: set[int]) -> None:
@@ -481,15 +563,20 @@ def _sqlite_boolean(value):
     return bool(value) if value in (1, 0) else value
 
 
-def _values(qs: QuerySet, convert: dict[int, Callable | None] | None = None) -> list:
+def _values(
+    qs: QuerySet, convert: dict[int, Callable | None] | None = None, read: "_Read | None" = None
+) -> list:
     """The rows of a `values_list` queryset, as it reads them, the columns at the positions of
     `convert` passed through its functions instead of Django's converters (None: as read). On
     SQLite the datetime and boolean columns are converted by the two functions above, which do
     what Django's converters do for the values SQLite holds, a fifth of the cost: Django's (each
     through several checks) were a third of the time spent reading a record there. Elsewhere,
-    Django's converters."""
-    compiler = qs.query.get_compiler(qs.db)
-    rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
+    Django's converters. `read`: the rows already read by `_Ahead` (its compiler and rows)."""
+    if read is not None:
+        compiler, rows = read.compiler, read.rows()
+    else:
+        compiler = qs.query.get_compiler(qs.db)
+        rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
     converters = compiler.get_converters([col for col, _sql, _alias in compiler.select[: compiler.col_count]])
     convert = convert or {}
     converters = {at: functions for at, functions in converters.items() if at not in convert}
@@ -557,6 +644,16 @@ def _row_columns(unread: tuple[str, ...]) -> tuple[list, dict[int, Callable | No
     return columns, convert
 
 
+def _row_query(qs: QuerySet, pks: list[int], *, tags: bool, unread: tuple[str, ...]) -> tuple[QuerySet, dict]:
+    """The `values_list` query of the `Row`s of `pks` still in `qs` (see `_records`), and its
+    `_values` conversions."""
+    qs = qs.filter(_among(pks)).order_by()
+    if tags:
+        qs = qs.annotate(**{TAGS_ANNOTATION: _tags_sql()})
+    columns, convert = _row_columns(unread)
+    return qs.values_list(*columns, *([TAGS_ANNOTATION] if tags else [])), convert
+
+
 def _records(
     qs: QuerySet,
     pks: list[int],
@@ -565,19 +662,23 @@ def _records(
     light: bool,
     tags: bool = True,
     unread: tuple[str, ...] = (),
+    read: "_Read | None" = None,
 ) -> list:
     """The records of `pks` still in `qs`, with their tags as TAGS_ANNOTATION when `tags` (else
-    they come from a `TagIndex`). With `light`, as `Row`s, the columns of `unread` left None."""
+    they come from a `TagIndex`). With `light`, as `Row`s, the columns of `unread` left None (the
+    rows read ahead by `_Ahead` when `read` is given)."""
     if not pks:
         return []
+    if light:
+        if read is not None:
+            values = _values(read.query, read.convert, read)
+        else:
+            values = _values(*_row_query(qs, pks, tags=tags, unread=unread))
+        _documents(vocab, {v[3] for v in values if v[3]})
+        return [Row(v, vocab) for v in values]
     qs = qs.filter(_among(pks)).order_by()
     if tags:
         qs = qs.annotate(**{TAGS_ANNOTATION: _tags_sql()})
-    if light:
-        columns, convert = _row_columns(unread)
-        values = _values(qs.values_list(*columns, *([TAGS_ANNOTATION] if tags else [])), convert)
-        _documents(vocab, {v[3] for v in values if v[3]})
-        return [Row(v, vocab) for v in values]
     # The search text is a second copy of the texts: never read for an export.
     recs = list(qs.select_related(None).defer("search_document"))
     _documents(vocab, {r.document_id for r in recs if r.document_id})
@@ -596,9 +697,12 @@ def _load(
     light: bool = False,
     index: TagIndex | None = None,
     unread: tuple[str, ...] = (),
+    read: "_Read | None" = None,
 ) -> list[Entry]:
     pks = [k[0] for k in keys]
-    found = {r.pk: r for r in _records(qs, pks, vocab, light=light, tags=index is None, unread=unread)}
+    found = {
+        r.pk: r for r in _records(qs, pks, vocab, light=light, tags=index is None, unread=unread, read=read)
+    }
     out = []
     if index is None:
         states, themes, groups, goals, targets = vocab._tags
@@ -658,28 +762,48 @@ def entries(
     size = chunk_size or CHUNK_SIZE
     vocab = vocab or Vocabulary()
     source = qs if rows is None else rows
-    batch: list[tuple] = []
     whole = (
         snap is not None and snap.count >= WHOLE_TABLE_MIN and 2 * snap.count >= snap.top - snap.bottom + 1
     )
-    with _one_read() if whole else nullcontext():
+    with _one_read() if whole else nullcontext() as moment:
         index = TagIndex(vocab, snap.bottom, snap.top) if whole else None
 
-        def load() -> list[Entry]:
-            chunk = _load(source, batch, vocab, light=light, index=index, unread=unread)
+        def load(keys: list[tuple], read: _Read | None = None) -> list[Entry]:
+            chunk = _load(source, keys, vocab, light=light, index=index, unread=unread, read=read)
             if enrich:
                 enrich(chunk)
             return chunk
 
-        # The ids (small rows) are fetched ten chunks at a time: on PostgreSQL each fetch from the
-        # server's cursor is a round trip, which a busy machine makes long.
-        for key in qs.values_list("pk", *extra).iterator(chunk_size=10 * size):
-            batch.append(key)
-            if len(batch) >= size:
-                yield from load()
-                batch = []
-        if batch:
-            yield from load()
+        def batches() -> Iterator[list[tuple]]:
+            # The ids (small rows) are fetched ten chunks at a time: on PostgreSQL each fetch from
+            # the server's cursor is a round trip, which a busy machine makes long.
+            batch: list[tuple] = []
+            for key in qs.values_list("pk", *extra).iterator(chunk_size=10 * size):
+                batch.append(key)
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+        if not (moment and light and index is not None):
+            for keys in batches():
+                yield from load(keys)
+            return
+        # Each chunk's records are read ahead by a second connection, on this moment's snapshot,
+        # while the chunk before is written (see `_Ahead`).
+        with _Ahead(moment) as ahead:
+            pending: tuple[list[tuple], _Read] | None = None
+            for keys in batches():
+                started = (
+                    keys,
+                    ahead.read(*_row_query(source, [k[0] for k in keys], tags=False, unread=unread)),
+                )
+                if pending is not None:
+                    yield from load(*pending)
+                pending = started
+            if pending is not None:
+                yield from load(*pending)
 
 
 # --- Streams ------------------------------------------------------------------------------------

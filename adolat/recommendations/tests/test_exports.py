@@ -11,6 +11,7 @@ from importlib import import_module
 
 import docx
 import openpyxl
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -1191,3 +1192,67 @@ def test_load_open_data_command_fails_with_every_error(tmp_path, corpus):
     with pytest.raises(CommandError, match="nothing was loaded, 1 error"):
         call_command("load-open-data", str(path), stdout=io.StringIO(), stderr=err)
     assert 'field "status": "finished"' in err.getvalue()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a second connection on the snapshot")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("second", ["opens", "cannot open"])
+def test_records_read_ahead_by_a_second_connection_are_those_of_the_exports_moment(
+    monkeypatch, make_recommendation, second
+):
+    """On PostgreSQL a whole-table export reads each chunk's records on a second connection while
+    the chunk before is written (`common._Ahead`), on the export's own snapshot: a record changed
+    by someone else after the export began, before the second connection read anything, is
+    exported as it was. When the second connection cannot open, the export reads everything on
+    its own connection, the same records."""
+    torture, _ = Theme.objects.get_or_create(code="torture", defaults={"name_en": "Torture"})
+    for text in ("One", "Two", "Three"):
+        make_recommendation(text_en=text, is_published=True, themes=[torture])
+    monkeypatch.setattr(common, "WHOLE_TABLE_MIN", 1)
+    snap = common.snapshot(
+        common.export_queryset(user=exports.SystemPrincipal(), filters=selectors.Filters())
+    )
+    expected = [entry.rec.text_en for entry in common.entries(snap.queryset, light=True, snap=snap)]
+    changed = Recommendation.objects.get(text_en=expected[0])
+    done = []
+
+    def change():  # another request, on its own connection
+        try:
+            Recommendation.objects.filter(pk=changed.pk).update(text_en="Changed")
+            changed.themes.clear()
+            done.append(Recommendation.objects.get(pk=changed.pk).text_en)
+        finally:
+            connections.close_all()
+
+    original_open, original_rows = common._Ahead._open, common._Ahead._rows
+
+    def open_after_a_change(self, *args):
+        writer = threading.Thread(target=change)
+        writer.start()
+        writer.join()
+        if second == "cannot open":
+            raise psycopg.OperationalError("too many clients already")
+        return original_open(self, *args)
+
+    ahead_reads = []
+    monkeypatch.setattr(common._Ahead, "_open", open_after_a_change)
+    monkeypatch.setattr(
+        common._Ahead, "_rows", lambda self, *args: ahead_reads.append(args) or original_rows(self, *args)
+    )
+    read = [
+        (entry.rec.text_en, [t.code for t in entry.themes])
+        for entry in common.entries(snap.queryset, light=True, snap=snap, chunk_size=1)
+    ]
+
+    assert done == ["Changed"]
+    assert read == [(text, ["torture"]) for text in expected]
+    assert len(ahead_reads) == (len(expected) if second == "opens" else 0)
+    assert not connection.in_atomic_block
+    assert Recommendation.objects.get(pk=changed.pk).text_en == "Changed"
+    # The second connection is closed with the export.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone() == (0,)
