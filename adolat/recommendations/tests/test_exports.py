@@ -879,20 +879,7 @@ def test_an_export_of_the_whole_table_is_one_moment_of_the_database(monkeypatch,
         cursor.execute("SHOW transaction_read_only")
         assert cursor.fetchone() == ("on",)
     other = Recommendation.objects.exclude(pk=first.rec.pk).get()
-    changed = []
-
-    def change():  # another request, on its own connection
-        try:
-            Recommendation.objects.filter(pk=other.pk).update(text_en="Changed")
-            other.themes.clear()
-            changed.append(Recommendation.objects.get(pk=other.pk).text_en)
-        finally:
-            connections.close_all()
-
-    writer = threading.Thread(target=change)
-    writer.start()
-    writer.join()
-    assert changed == ["Changed"]
+    assert changed_by_another_request(other) == "Changed"
     assert [(entry.rec.text_en, [t.code for t in entry.themes]) for entry in read] == [
         (other.text_en, ["torture"])
     ]
@@ -1215,23 +1202,11 @@ def test_records_read_ahead_by_a_second_connection_are_those_of_the_exports_mome
     expected = [entry.rec.text_en for entry in common.entries(snap.queryset, light=True, snap=snap)]
     changed = Recommendation.objects.get(text_en=expected[0])
     done = []
-
-    def change():  # another request, on its own connection
-        try:
-            Recommendation.objects.filter(pk=changed.pk).update(text_en="Changed")
-            changed.themes.clear()
-            done.append(Recommendation.objects.get(pk=changed.pk).text_en)
-        finally:
-            connections.close_all()
-
     original_open, original_rows = common._Ahead._open, common._Ahead._rows
-
     opened = []
 
     def open_after_a_change(self, *args):
-        writer = threading.Thread(target=change)
-        writer.start()
-        writer.join()
+        done.append(changed_by_another_request(changed))
         if second == "cannot open":
             raise psycopg.OperationalError("too many clients already")
         original_open(self, *args)
@@ -1254,3 +1229,22 @@ def test_records_read_ahead_by_a_second_connection_are_those_of_the_exports_mome
     assert Recommendation.objects.get(pk=changed.pk).text_en == "Changed"
     # The second connection is closed with the export.
     assert [db.closed for db in opened] == ([True] if second == "opens" else [])
+
+
+def changed_by_another_request(rec: Recommendation) -> str:
+    """Change `rec`'s text and take its themes away as another request would, on its own
+    connection, committed; the text that connection then reads."""
+    read = []
+
+    def change():
+        try:
+            Recommendation.objects.filter(pk=rec.pk).update(text_en="Changed")
+            rec.themes.clear()
+            read.append(Recommendation.objects.get(pk=rec.pk).text_en)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=change)
+    writer.start()
+    writer.join()
+    return read[0]
