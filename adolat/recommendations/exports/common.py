@@ -425,6 +425,7 @@ class _Ahead:
     def __init__(self, snapshot: str) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-ahead")
         self.db = None
+        self.failed = False
         self.opened = self.pool.submit(self._open, connection.get_connection_params(), snapshot)
 
     def _open(self, params: dict, snapshot: str) -> None:
@@ -440,9 +441,12 @@ class _Ahead:
 
     def read(self, query: QuerySet, convert: dict) -> "_Read | None":
         """Start reading `query`'s rows; None when they are to be read on the export's connection."""
+        if self.failed:
+            return None
         try:
             self.opened.result()
         except psycopg.Error as exc:
+            self.failed = True
             logger.warning("The export reads its records on one connection: %s", type(exc).__name__)
             return None
         compiler = query.query.get_compiler(query.db)
@@ -793,7 +797,7 @@ def entries(
         # Each chunk's records are read ahead by a second connection, on this moment's snapshot,
         # while the chunk before is written (see `_Ahead`).
         with _Ahead(moment) as ahead:
-            pending: tuple[list[tuple], _Read] | None = None
+            pending: tuple[list[tuple], _Read | None] | None = None
             for keys in batches():
                 started = (
                     keys,

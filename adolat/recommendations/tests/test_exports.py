@@ -1185,7 +1185,7 @@ def test_load_open_data_command_fails_with_every_error(tmp_path, corpus):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("second", ["opens", "cannot open"])
 def test_records_read_ahead_by_a_second_connection_are_those_of_the_exports_moment(
-    monkeypatch, make_recommendation, second
+    monkeypatch, caplog, make_recommendation, second
 ):
     """On PostgreSQL a whole-table export reads each chunk's records on a second connection while
     the chunk before is written (`common._Ahead`), on the export's own snapshot: a record changed
@@ -1229,6 +1229,11 @@ def test_records_read_ahead_by_a_second_connection_are_those_of_the_exports_mome
     assert Recommendation.objects.get(pk=changed.pk).text_en == "Changed"
     # The second connection is closed with the export.
     assert [db.closed for db in opened] == ([True] if second == "opens" else [])
+    # Said once, naming no record.
+    warnings = [r.getMessage() for r in caplog.records if r.name == common.logger.name]
+    assert warnings == (
+        [] if second == "opens" else ["The export reads its records on one connection: OperationalError"]
+    )
 
 
 def changed_by_another_request(rec: Recommendation) -> str:
