@@ -403,8 +403,8 @@ def _one_read() -> Iterator[str | None]:
 class _Read:
     """The rows of one chunk's `values_list` query, read by `_Ahead`'s connection."""
 
-    def __init__(self, query: QuerySet, convert: dict, compiler, future: Future) -> None:
-        self.query, self.convert, self.compiler, self.future = query, convert, compiler, future
+    def __init__(self, compiler, convert: dict, future: Future) -> None:
+        self.compiler, self.convert, self.future = compiler, convert, future
 
     def rows(self) -> list:
         return self.future.result()
@@ -455,8 +455,8 @@ class _Ahead:
         except EmptyResultSet:
             done: Future = Future()
             done.set_result([])
-            return _Read(query, convert, compiler, done)
-        return _Read(query, convert, compiler, self.pool.submit(self._rows, sql, params))
+            return _Read(compiler, convert, done)
+        return _Read(compiler, convert, self.pool.submit(self._rows, sql, params))
 
     def _rows(self, sql: str, params) -> list:
         with self.db.cursor() as cursor:
@@ -567,20 +567,19 @@ def _sqlite_boolean(value):
     return bool(value) if value in (1, 0) else value
 
 
-def _values(
-    qs: QuerySet, convert: dict[int, Callable | None] | None = None, read: "_Read | None" = None
-) -> list:
+def _values(qs: QuerySet, convert: dict[int, Callable | None] | None = None) -> list:
     """The rows of a `values_list` queryset, as it reads them, the columns at the positions of
     `convert` passed through its functions instead of Django's converters (None: as read). On
     SQLite the datetime and boolean columns are converted by the two functions above, which do
     what Django's converters do for the values SQLite holds, a fifth of the cost: Django's (each
     through several checks) were a third of the time spent reading a record there. Elsewhere,
-    Django's converters. `read`: the rows already read by `_Ahead` (its compiler and rows)."""
-    if read is not None:
-        compiler, rows = read.compiler, read.rows()
-    else:
-        compiler = qs.query.get_compiler(qs.db)
-        rows = [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
+    Django's converters."""
+    compiler = qs.query.get_compiler(qs.db)
+    return _converted(compiler, [row for chunk in compiler.execute_sql(MULTI) for row in chunk], convert)
+
+
+def _converted(compiler, rows: list, convert: dict[int, Callable | None] | None) -> list:
+    """`rows` of `compiler`'s query converted as `_values` says (also the rows `_Ahead` read)."""
     converters = compiler.get_converters([col for col, _sql, _alias in compiler.select[: compiler.col_count]])
     convert = convert or {}
     converters = {at: functions for at, functions in converters.items() if at not in convert}
@@ -675,7 +674,7 @@ def _records(
         return []
     if light:
         if read is not None:
-            values = _values(read.query, read.convert, read)
+            values = _converted(read.compiler, read.rows(), read.convert)
         else:
             values = _values(*_row_query(qs, pks, tags=tags, unread=unread))
         _documents(vocab, {v[3] for v in values if v[3]})

@@ -544,6 +544,16 @@ TAGS_IN_ONE_QUERY_ABOVE = 2000
 DENSE_IDS = 0.5
 
 
+def _tags_of(pks, scope: dict) -> dict:
+    """The filter of a tag table's rows for the records `pks` read under `scope` (a filter of the
+    records): by the range of their ids when they are dense (see `_id_range`), else through the
+    records of `scope`."""
+    span = _id_range(pks)
+    if span is not None:
+        return {"recommendation_id__gte": span[0], "recommendation_id__lte": span[1]}
+    return {f"recommendation__{name}": value for name, value in scope.items()}
+
+
 def _id_range(pks) -> tuple[int, int] | None:
     """The smallest and the largest of `pks` when they are dense (DENSE_IDS) in between, else None.
     The tags of such records are read by that range of the tag table's index on the record, rows
@@ -857,18 +867,16 @@ class Writer:
             .values_list("pk", *STORED_FIELDS)
             .iterator(chunk_size=2000)
         )
-        # Their recommending states: by the range of their ids when they are dense (see `_id_range`).
+        # Their recommending states (see `_tags_of`).
         states = defaultdict(list)
-        span = _id_range([row[0] for row in rows])
-        if span is not None:
-            through_filter = {"recommendation_id__gte": span[0], "recommendation_id__lte": span[1]}
-        else:
-            through_filter = {f"recommendation__{name}": value for name, value in scope.items()}
-        through = Recommendation.recommending_states.through.objects.filter(**through_filter)
-        for rec_id, code in (
-            through.values_list("recommendation_id", "country_id").iterator(chunk_size=5000) if rows else ()
-        ):
-            states[rec_id].append(code)
+        if rows:
+            through = Recommendation.recommending_states.through.objects.filter(
+                **_tags_of([row[0] for row in rows], scope)
+            )
+            for rec_id, code in through.values_list("recommendation_id", "country_id").iterator(
+                chunk_size=5000
+            ):
+                states[rec_id].append(code)
         texts_by_document, normalised = self.texts_by_document, self.normalised
         for row in rows:
             pk = row[0]
@@ -1186,16 +1194,12 @@ class Writer:
         others = {name: column for name, column in M2M_COLUMNS.items() if name != "recommending_states"}
         listed = self.scope.get("document_id__in")
         in_scope = listed is None or {self.rows[pk][_DOCUMENT] for pk in wanted} <= set(listed)
-        span = _id_range(wanted)
-        if len(wanted) > TAGS_IN_ONE_QUERY_ABOVE and (in_scope or span is not None):
-            # Most of the records read: one query over them all is cheaper than id lists. Dense
-            # ids (a re-import's) by their range alone (see `_id_range`); others through the
-            # records read, with the range as redundant bounds that let PostgreSQL read the tags
-            # of these ids through the table's index rather than hash the whole table.
-            if span is not None:
-                through_filter = {}
-            else:
-                through_filter = {f"recommendation__{name}": value for name, value in self.scope.items()}
+        if len(wanted) > TAGS_IN_ONE_QUERY_ABOVE and (in_scope or _id_range(wanted) is not None):
+            # Most of the records read: one query over them all is cheaper than id lists (see
+            # `_tags_of`). Through the records read, the range is a redundant bound that lets
+            # PostgreSQL read the tags of these ids through the table's index rather than hash the
+            # whole table.
+            through_filter = _tags_of(wanted, self.scope)
             through_filter.update(recommendation_id__gte=min(wanted), recommendation_id__lte=max(wanted))
             for name, column in others.items():
                 through = getattr(Recommendation, name).through
